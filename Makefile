@@ -1,0 +1,39 @@
+# d2hands: `make demo` runs the main job on a small embedded default, `make test` runs the tests.
+# Both set up .venv first (torch, torchvision, detectron2, bpy, ...), so a fresh machine needs
+# nothing but Python 3.11 and make.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.d2hands-setup
+# Never let pip take the machine's local '+cpu' torch wheel: PyPI's torchvision can't load its ops.
+export PIP_FIND_LINKS :=
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup test test-fast demo lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt tools/install_detectron2.py tools/check_env.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt torch torchvision
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,blender]"
+	$(PY) tools/install_detectron2.py --cache-dir .cache/wheels
+	$(PY) tools/check_env.py
+	touch $@
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+demo: setup
+	$(PY) tools/demo.py --output demo_output
+
+lint: setup
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .cache demo_output

@@ -1,0 +1,26 @@
+"""d2hands' config keys, added to detectron2's defaults the way its projects do it."""
+
+from __future__ import annotations
+
+from detectron2.config import CfgNode as CN
+
+
+def add_hands_config(cfg: CN) -> None:
+    """Add d2hands' keys to a detectron2 config (in place).
+
+    Keys:
+        DATASETS.REGISTER: ``[[name, annotations.json, image_root], ...]`` registered by every
+            tool and every spawned worker before training; relative paths resolve against the
+            working directory.
+        DATASETS.REPLICATION: ``[[name, factor], ...]``: each image of a training set is drawn
+            ``factor`` times as often (stochastic rounding of fractional factors).
+        HANDS.SUBSET: ``[index, count, seed]`` trains on subset ``index`` (0-based) of ``count``
+            seeded random subsets of ``HANDS.SUBSET_DATASET`` (default: the first training set);
+            the other training sets are used whole. Empty: every set whole. Repetitive training
+            sets this per session.
+    """
+    cfg.DATASETS.REGISTER = []
+    cfg.DATASETS.REPLICATION = []
+    cfg.HANDS = CN()
+    cfg.HANDS.SUBSET = []
+    cfg.HANDS.SUBSET_DATASET = ""

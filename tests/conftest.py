@@ -1,0 +1,35 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def toy_sets(tmp_path_factory):
+    """Two generated COCO sets: 'synthetic' (white, 12 images) and 'real' (noise, 4 images)."""
+    from d2hands.data.toy import write_toy_coco
+
+    base = tmp_path_factory.mktemp("toy")
+    synth = write_toy_coco(base / "synth", num_images=12, seed=0, prefix="synth")
+    real = write_toy_coco(base / "real", num_images=4, background="noise", seed=1, prefix="real")
+    return {"synth": (synth, synth.parent / "images"), "real": (real, real.parent / "images")}
+
+
+@pytest.fixture
+def real_data():
+    """The shared real photos; tests that need them skip where the folder is absent."""
+    if not (REAL_DATA / "own_hands_50").is_dir():
+        pytest.skip(f"real photos not found at {REAL_DATA}")
+    return REAL_DATA
+
+
+def tool_env():
+    """Environment for running tools/ scripts as subprocesses."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env

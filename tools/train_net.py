@@ -1,0 +1,32 @@
+"""Train (or evaluate) Mask R-CNN for hands on the datasets a config declares.
+
+    python tools/train_net.py --config-file configs/hands_tiny_cpu.yaml [--num-gpus N] \
+        [--eval-only MODEL.WEIGHTS W] [KEY VALUE ...]
+"""
+
+from __future__ import annotations
+
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.engine import default_argument_parser, launch
+
+from d2hands.cli import run_cli
+from d2hands.engine import HandsTrainer, setup
+
+
+def main(args):
+    """Run in every process that ``launch()`` starts."""
+    cfg = setup(args)
+    if args.eval_only:
+        model = HandsTrainer.build_model(cfg)
+        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
+            cfg.MODEL.WEIGHTS, resume=args.resume)
+        return HandsTrainer.test(cfg, model)
+    trainer = HandsTrainer(cfg)
+    trainer.resume_or_load(resume=args.resume)
+    return trainer.train()
+
+
+if __name__ == "__main__":
+    args = default_argument_parser().parse_args()
+    run_cli(lambda: launch(main, args.num_gpus, num_machines=args.num_machines,
+                           machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,)))
