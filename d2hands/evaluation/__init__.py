@@ -1,0 +1,72 @@
+"""Hand evaluation: COCO AP, the paper's hand metrics and pixel metrics (no torch needed).
+
+Typical use::
+
+    from d2hands.evaluation import evaluate_results
+    evaluate_results("val.json", "results.json", "out/")
+
+See docs/METRICS.md for the exact definitions.
+"""
+
+from .coco_ap import AP_KEYS, coco_ap, run_cocoeval
+from .errors import EvaluationInputError, GroundTruthError, ResultsError
+from .ground_truth import GroundTruth, ImageInfo, load_ground_truth
+from .hand_metrics import HAND_KEYS, summarize_hands
+from .matching import ImageMatch, match_image
+from .overlays import render_worst_overlays, save_worst_overlays, worst_images
+from .pipeline import (
+    Evaluation,
+    ImageResult,
+    check_thresholds,
+    compute_metrics,
+    evaluate_results,
+    score_images,
+)
+from .pixel_metrics import PIXEL_KEYS, PixelCounts, pixel_counts, summarize_pixels
+from .report import (
+    CSV_COLUMNS,
+    format_table,
+    per_image_csv,
+    to_detectron2_results,
+    write_atomic,
+    write_outputs,
+)
+from .results_io import Prediction, load_results, to_coco_results
+
+__all__ = [
+    "AP_KEYS",
+    "CSV_COLUMNS",
+    "HAND_KEYS",
+    "PIXEL_KEYS",
+    "Evaluation",
+    "EvaluationInputError",
+    "GroundTruth",
+    "GroundTruthError",
+    "ImageInfo",
+    "ImageMatch",
+    "ImageResult",
+    "PixelCounts",
+    "Prediction",
+    "ResultsError",
+    "check_thresholds",
+    "coco_ap",
+    "compute_metrics",
+    "evaluate_results",
+    "format_table",
+    "load_ground_truth",
+    "load_results",
+    "match_image",
+    "per_image_csv",
+    "pixel_counts",
+    "render_worst_overlays",
+    "run_cocoeval",
+    "save_worst_overlays",
+    "score_images",
+    "summarize_hands",
+    "summarize_pixels",
+    "to_coco_results",
+    "to_detectron2_results",
+    "worst_images",
+    "write_atomic",
+    "write_outputs",
+]
