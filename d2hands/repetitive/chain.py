@@ -1,0 +1,131 @@
+"""Run a chain of sessions (or the conventional baseline), resumable, with a manifest."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+from detectron2.data import DatasetCatalog
+from detectron2.utils import comm
+
+from ..io_utils import write_json_atomic
+from .manifest import load_manifest, open_run, save_manifest, select_best
+from .plan import PlanRequest, build_plan
+from .saturation import saturation_step
+from .session import read_loss_lines, run_session, session_cfg
+
+logger = logging.getLogger(__name__)
+
+
+def subset_dataset_of(cfg) -> str:
+    """The training set that is split into subsets."""
+    return cfg.HANDS.SUBSET_DATASET or cfg.DATASETS.TRAIN[0]
+
+
+def auto_subsets(cfg, out_dir: Path, probe_iters: int) -> tuple[int, dict]:
+    """Pick S from a short probe run so that one pass over a subset ends before saturation.
+
+    The probe trains all layers on the whole set for ``probe_iters`` steps (kept in
+    ``out_dir/probe``, reused on re-runs). With saturation at step t, ``(t + 1) * batch``
+    images are seen before it, so S = ceil(images / that) gives subsets that a session of one
+    epoch finishes before saturating. No saturation within the probe gives S = 1.
+    """
+    name = subset_dataset_of(cfg)
+    num_images = len(DatasetCatalog.get(name))
+    probe = {"subset": None, "subset_images": num_images, "layers": "all", "freeze_at": 0,
+             "regex": "", "iters": probe_iters, "lr": cfg.SOLVER.BASE_LR,
+             "rois": cfg.MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE, "index": -1}
+    plan = {"num_subsets": 1, "seed": 0, "subset_dataset": name}
+    probe_dir = out_dir / "probe"
+    losses = [line["loss"] for line in read_loss_lines(probe_dir / "losses.jsonl")]
+    if len(losses) < probe_iters:
+        run_session(session_cfg(cfg, probe, plan, probe_dir, cfg.MODEL.WEIGHTS), probe)
+        losses = [line["loss"] for line in read_loss_lines(probe_dir / "losses.jsonl")]
+    step = saturation_step(losses)
+    seen = None if step is None else (step + 1) * cfg.SOLVER.IMS_PER_BATCH
+    subsets = 1 if seen is None else max(1, min(num_images, math.ceil(num_images / seen)))
+    info = {"probe_iters": probe_iters, "saturation_step": step, "images_before_saturation": seen,
+            "images": num_images, "subsets": subsets}
+    logger.info("auto subsets: %s", info)
+    return subsets, info
+
+
+def evaluate_weights(cfg, weights: str, dataset: str) -> dict:
+    """Validation metrics of a session's weights, flattened to ``{"hands/F1": ...}``."""
+    from detectron2.checkpoint import DetectionCheckpointer
+
+    from ..evaluation import evaluate_model
+    from .session import SessionTrainer
+
+    model = SessionTrainer.build_model(cfg)
+    DetectionCheckpointer(model).load(weights)
+    results = evaluate_model(cfg, model, dataset)
+    return {f"{group}/{key}": value for group, values in results.items()
+            if isinstance(values, dict) for key, value in values.items()}
+
+
+def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = "",
+              opts: list[str] | None = None, select: str = "loss",
+              select_metric: str = "hands/F1", force_new: bool = False,
+              auto_probe_iters: int | None = None) -> dict:
+    """Run (or continue) every session of a plan; return the final manifest.
+
+    Args:
+        cfg: the base config (datasets registered), frozen.
+        request: subsets, schedule and per-session overrides.
+        out_dir: the run folder: ``manifest.json`` and ``session_KK/``.
+        config_file: recorded in the manifest.
+        opts: the ``KEY VALUE`` opts, recorded in the manifest.
+        select: ``loss`` (lowest average training loss, the paper's rule) or ``val``.
+        select_metric: with ``select='val'``, the metric to maximise.
+        force_new: keep an existing run under ``previous-<time>/`` and start again.
+        auto_probe_iters: if set, S comes from :func:`auto_subsets` with this many probe steps.
+    """
+    out_dir = Path(out_dir)
+    if select == "val" and not cfg.DATASETS.TEST:
+        raise ValueError("--select val needs a validation set in DATASETS.TEST")
+    auto_info = None
+    if auto_probe_iters:
+        request.subsets, auto_info = auto_subsets(cfg, out_dir, auto_probe_iters)
+        if len(request.schedule) == 1 and not request.conventional:
+            request.schedule = request.schedule * request.subsets
+    name = subset_dataset_of(cfg)
+    plan = build_plan(request, cfg, len(DatasetCatalog.get(name)), name)
+    if comm.is_main_process():
+        manifest = open_run(out_dir, plan, config_file, opts or [], select, force_new)
+        if auto_info:
+            manifest["auto_subsets"] = auto_info
+    comm.synchronize()
+    manifest = load_manifest(out_dir) if not comm.is_main_process() else manifest
+
+    previous = cfg.MODEL.WEIGHTS
+    for session, state in zip(plan["sessions"], manifest["sessions"], strict=True):
+        session_dir = out_dir / f"session_{session['index']:02d}"
+        if state.get("status") == "done" and Path(state["final_weights"]).exists():
+            previous = state["final_weights"]
+            continue
+        scfg = session_cfg(cfg, session, plan, session_dir, previous)
+        state.update(status="running", init_weights=previous)
+        if comm.is_main_process():
+            save_manifest(out_dir, manifest)
+        stats = run_session(scfg, session)
+        if select == "val":
+            stats["val"] = evaluate_weights(scfg, stats["final_weights"], cfg.DATASETS.TEST[0])
+        state.update(stats, status="done")
+        previous = stats["final_weights"]
+        select_best(manifest, "avg_loss" if select == "loss" else select_metric)
+        if comm.is_main_process():
+            save_manifest(out_dir, manifest)
+        comm.synchronize()
+    select_best(manifest, "avg_loss" if select == "loss" else select_metric)
+    if comm.is_main_process():
+        save_manifest(out_dir, manifest)
+        write_json_atomic(out_dir / "losses_all.json", concatenated_losses(out_dir, manifest))
+    return manifest
+
+
+def concatenated_losses(out_dir: Path, manifest: dict) -> dict:
+    """Every session's per-step losses, in chain order, for plotting."""
+    return {f"session_{s['index']:02d}": [line["loss"] for line in read_loss_lines(
+        out_dir / f"session_{s['index']:02d}" / "losses.jsonl")] for s in manifest["sessions"]}

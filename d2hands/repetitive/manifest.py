@@ -1,0 +1,109 @@
+"""``DIR/manifest.json``: the plan and every session's outcome, rewritten atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+from ..io_utils import write_json_atomic
+
+MANIFEST = "manifest.json"
+VERSION = 1
+
+
+class PlanChangedError(ValueError):
+    """The output folder holds a run whose plan differs from the one requested."""
+
+
+def new_manifest(plan: dict, config_file: str, opts: list[str], select: str) -> dict:
+    """A manifest with every session pending."""
+    return {
+        "version": VERSION, "kind": plan["kind"], "config_file": config_file, "opts": list(opts),
+        "select": select, "plan": plan,
+        "sessions": [{"index": s["index"], "status": "pending"} for s in plan["sessions"]],
+        "best_session": None, "final_weights": None,
+    }
+
+
+def load_manifest(out_dir: Path) -> dict | None:
+    """Read ``out_dir/manifest.json`` (None if there is none)."""
+    path = out_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc.msg}); move it away or pass "
+                         "--force-new") from None
+
+
+def save_manifest(out_dir: Path, manifest: dict) -> None:
+    """Write the manifest atomically."""
+    write_json_atomic(out_dir / MANIFEST, manifest, indent=2)
+
+
+def plan_differences(old: dict, new: dict) -> list[str]:
+    """Name the plan keys (and session fields) that differ."""
+    diffs = [key for key in sorted((set(old) | set(new)) - {"sessions"})
+             if old.get(key) != new.get(key)]
+    old_s, new_s = old.get("sessions", []), new.get("sessions", [])
+    if len(old_s) != len(new_s):
+        diffs.append(f"number of sessions ({len(old_s)} -> {len(new_s)})")
+    for a, b in zip(old_s, new_s, strict=False):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                diffs.append(f"session {a.get('index')} {key} ({a.get(key)!r} -> {b.get(key)!r})")
+    return diffs
+
+
+def open_run(out_dir: Path, plan: dict, config_file: str, opts: list[str], select: str,
+             force_new: bool) -> dict:
+    """Return the manifest to continue, or a new one; refuse a changed plan.
+
+    With ``force_new`` an existing run is moved to ``out_dir/previous-<time>/``, never deleted.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    existing = load_manifest(out_dir)
+    if existing is not None and force_new:
+        backup = out_dir / time.strftime("previous-%Y%m%d-%H%M%S")
+        items = [i for i in out_dir.iterdir() if not i.name.startswith("previous-")]
+        backup.mkdir()
+        for item in items:
+            shutil.move(str(item), backup / item.name)
+        existing = None
+    if existing is not None:
+        diffs = plan_differences(existing["plan"], plan)
+        if diffs:
+            raise PlanChangedError(
+                f"{out_dir} holds a {existing['kind']} run with a different plan "
+                f"({'; '.join(diffs[:6])}). Re-run with the original arguments to continue it, "
+                "pick another --output-dir, or pass --force-new to keep the old run under "
+                f"{out_dir}/previous-<time>/ and start again")
+        existing["select"] = select
+        return existing
+    manifest = new_manifest(plan, config_file, opts, select)
+    save_manifest(out_dir, manifest)
+    return manifest
+
+
+def select_best(manifest: dict, metric: str = "avg_loss") -> None:
+    """Set ``best_session`` and ``final_weights`` from the finished sessions (in place).
+
+    ``avg_loss`` (the paper's rule) picks the lowest average training loss; any other metric
+    name is read from each session's ``val`` results and the highest value wins.
+    """
+    best, best_value = None, None
+    for session in manifest["sessions"]:
+        if session.get("status") != "done":
+            continue
+        value = session.get("avg_loss") if metric == "avg_loss" else session.get("val", {}).get(
+            metric)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if best is None or (value < best_value if metric == "avg_loss" else value > best_value):
+            best, best_value = session, value
+    manifest["best_session"] = None if best is None else best["index"]
+    manifest["final_weights"] = None if best is None else best["final_weights"]

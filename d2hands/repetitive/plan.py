@@ -1,0 +1,128 @@
+"""The plan of a repetitive (or conventional) run: what every session trains, on what, how long."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..data.subsets import split_into_subsets
+from .layers import parse_layer_spec
+
+
+@dataclass
+class PlanRequest:
+    """What the user asked for, before it is resolved against the config and the data.
+
+    Per-session fields hold one value (every session) or one per session.
+    """
+
+    subsets: int
+    schedule: list[str]
+    seed: int = 0
+    same_subset: bool = False
+    conventional: bool = False
+    iters: list[int] | None = None
+    epochs: list[float] | None = None
+    rois: list[int] | None = None
+    lr: list[float] | None = None
+
+
+def parse_list(text: str | None, kind=float) -> list | None:
+    """Parse ``"100"`` or ``"100,100,200"`` into a list (None stays None)."""
+    if text is None or text == "":
+        return None
+    try:
+        return [kind(part) for part in str(text).split(",")]
+    except ValueError:
+        raise ValueError(f"expected a number or a comma-separated list, got {text!r}") from None
+
+
+def _per_session(name: str, values: list | None, sessions: int, default) -> list:
+    """Expand one value to every session, or check a list has one value per session."""
+    if values is None:
+        return [default] * sessions
+    if len(values) == 1:
+        return values * sessions
+    if len(values) != sessions:
+        raise ValueError(f"--{name} has {len(values)} values for {sessions} sessions: give one "
+                         "value for all sessions or exactly one per session")
+    return list(values)
+
+
+def _session_count(request: PlanRequest) -> int:
+    if request.conventional:
+        return 1
+    sessions = len(request.schedule)
+    if request.same_subset:
+        return sessions
+    if sessions < request.subsets:
+        raise ValueError(
+            f"the schedule has {sessions} entries for {request.subsets} subsets: every subset "
+            "needs a session. Give one layer spec per subset (e.g. --schedule "
+            f"{','.join(['all'] * request.subsets)}), fewer --subsets, or --same-subset to train "
+            "every session on one subset")
+    if sessions > request.subsets:
+        raise ValueError(
+            f"the schedule has {sessions} entries for {request.subsets} subsets; to train "
+            "several sessions on one subset use --same-subset")
+    return sessions
+
+
+def build_plan(request: PlanRequest, cfg, num_images: int, subset_dataset: str) -> dict:
+    """Resolve a request into a JSON-able plan.
+
+    Args:
+        request: the user's request.
+        cfg: the base config (defaults for iters, lr, ROIs; the batch size).
+        num_images: images of ``subset_dataset`` (the set that is split).
+        subset_dataset: name of the training set that is split into subsets.
+
+    Returns:
+        ``{"kind", "subset_dataset", "num_subsets", "seed", "subset_sizes", "ims_per_batch",
+        "sessions": [{"index", "subset", "subset_images", "layers", "freeze_at", "regex",
+        "iters", "lr", "rois"}, ...]}``; ``subset`` is None for the whole set.
+    """
+    for spec in request.schedule:
+        parse_layer_spec(spec)
+    if request.iters is not None and request.epochs is not None:
+        raise ValueError("give --iters or --epochs, not both")
+    batch = cfg.SOLVER.IMS_PER_BATCH
+    subset_sizes = [len(s) for s in split_into_subsets(num_images, request.subsets, request.seed)]
+    sessions = _session_count(request)
+    # The conventional baseline gets the repetitive plan's total steps, so both compare 1:1.
+    ref_count = len(request.schedule) if request.same_subset else request.subsets
+    ref_subsets = [0 if request.same_subset else k for k in range(ref_count)]
+    if request.epochs is not None:
+        epochs = _per_session("epochs", request.epochs, ref_count, 1.0)
+        ref_iters = [max(1, math.ceil(e * subset_sizes[s] / batch))
+                     for e, s in zip(epochs, ref_subsets, strict=True)]
+    else:
+        ref_iters = [int(i) for i in _per_session("iters", request.iters, ref_count,
+                                                  cfg.SOLVER.MAX_ITER)]
+    lrs = _per_session("lr", request.lr, ref_count, cfg.SOLVER.BASE_LR)
+    rois = _per_session("rois", request.rois, ref_count, cfg.MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE)
+
+    if request.conventional:
+        specs = [parse_layer_spec("all")]
+        plan_sessions = [(None, specs[0], sum(ref_iters), lrs[0], rois[0])]
+    else:
+        specs = [parse_layer_spec(s) for s in request.schedule]
+        plan_sessions = [(ref_subsets[k], specs[k], ref_iters[k], lrs[k], rois[k])
+                         for k in range(sessions)]
+    if any(iters < 1 for _, _, iters, _, _ in plan_sessions):
+        raise ValueError("every session needs at least one iteration")
+    return {
+        "kind": "conventional" if request.conventional else "repetitive",
+        "subset_dataset": subset_dataset,
+        "num_subsets": 1 if request.conventional else request.subsets,
+        "seed": request.seed,
+        "subset_sizes": [num_images] if request.conventional else subset_sizes,
+        "ims_per_batch": batch,
+        "sessions": [
+            {"index": k, "subset": subset,
+             "subset_images": num_images if subset is None else subset_sizes[subset],
+             "layers": spec.text, "freeze_at": spec.freeze_at, "regex": spec.regex,
+             "iters": int(iters), "lr": float(lr), "rois": int(roi)}
+            for k, (subset, spec, iters, lr, roi) in enumerate(plan_sessions)
+        ],
+    }
