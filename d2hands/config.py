@@ -18,9 +18,19 @@ def add_hands_config(cfg: CN) -> None:
             seeded random subsets of ``HANDS.SUBSET_DATASET`` (default: the first training set);
             the other training sets are used whole. Empty: every set whole. Repetitive training
             sets this per session.
+        HANDS.TRAINABLE_REGEX: if set, exactly the parameters whose names match it are trained
+            (the ``re:`` layer spec of repetitive training); empty: ``FREEZE_AT`` decides.
+        HANDS.EVAL_SCORE_THRESH: minimum score of a prediction for the hand and pixel metrics
+            of ``HandsEvaluator`` (default 0.7, the paper's); COCO AP uses every prediction
+            that ``MODEL.ROI_HEADS.SCORE_THRESH_TEST`` lets through.
+        HANDS.EVAL_IOU_THRESH: minimum mask IoU of a prediction matched to a hand (default
+            0.5). See docs/METRICS.md.
     """
     cfg.DATASETS.REGISTER = []
     cfg.DATASETS.REPLICATION = []
     cfg.HANDS = CN()
     cfg.HANDS.SUBSET = []
     cfg.HANDS.SUBSET_DATASET = ""
+    cfg.HANDS.EVAL_SCORE_THRESH = 0.7
+    cfg.HANDS.EVAL_IOU_THRESH = 0.5
+    cfg.HANDS.TRAINABLE_REGEX = ""
