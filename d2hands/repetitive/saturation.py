@@ -3,8 +3,9 @@
 Rule: smooth the per-step losses with a centred moving average over ``window`` steps (default
 5% of the steps, at least 5). Let ``drop`` be the smoothed curve's first value minus its minimum.
 The saturation step is the first step ``t`` from which the smoothed loss never again falls by
-more than ``tolerance * drop`` (default 5%): ``s[t] - min(s[t:]) <= tolerance * drop``. A curve
-that is still falling in its last ``window`` steps has not saturated (None).
+more than ``tolerance * drop`` (default 5%): ``s[t] - min(s[t:]) <= tolerance * drop``. The
+plateau after it must last at least ``max(2 * window, 10% of the steps)``; a curve that settles
+later than that is still falling and has not saturated (None).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def saturation_step(losses, window: int | None = None, tolerance: float = 0.05) 
     suffix_min = np.minimum.accumulate(smoothed[::-1])[::-1]
     settled = np.nonzero(smoothed - suffix_min <= tolerance * drop)[0]
     step = int(settled[0])
-    if step >= values.size - window:
+    if values.size - step < max(2 * window, values.size // 10):
         return None
     return step
 

@@ -1,0 +1,218 @@
+"""Repetitive training on a tiny CPU Mask R-CNN: weights hand-off, freezing, resume, baseline."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT, tool_env
+
+from d2hands.repetitive import PlanRequest, build_plan, parse_layer_spec, saturation_step
+
+TINY = str(ROOT / "configs" / "hands_tiny_cpu.yaml")
+TOOL = str(ROOT / "tools" / "repetitive_train.py")
+
+
+def opts_for(toy_sets, extra=()):
+    (synth_json, synth_images), (real_json, real_images) = toy_sets["synth"], toy_sets["real"]
+    register = [["toy_synth", str(synth_json), str(synth_images)],
+                ["toy_real", str(real_json), str(real_images)]]
+    return ["DATASETS.REGISTER", json.dumps(register), "DATASETS.TRAIN",
+            '("toy_synth", "toy_real")', "DATASETS.REPLICATION", '[["toy_real", 5.0]]',
+            "SOLVER.CHECKPOINT_PERIOD", "2", *extra]
+
+
+def run_tool(args, out_dir, toy_sets, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, TOOL, "--config-file", TINY, "--output-dir", str(out_dir), *args,
+         *opts_for(toy_sets)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=tool_env(), **kwargs)
+
+
+def load_weights(path):
+    return torch.load(path, map_location="cpu", weights_only=False)["model"]
+
+
+# --- pure parts -------------------------------------------------------------------------
+
+
+def test_layer_specs_map_to_freeze_at():
+    assert [parse_layer_spec(s).freeze_at for s in ("all", "3+", "4+", "5+", "heads")] == \
+        [0, 2, 3, 4, 5]
+    assert parse_layer_spec("re:roi_heads").regex == "roi_heads"
+    with pytest.raises(ValueError, match="unknown layer spec '6\\+'"):
+        parse_layer_spec("6+")
+    with pytest.raises(ValueError, match="not a valid regex"):
+        parse_layer_spec("re:([")
+
+
+def make_cfg(iters=10, batch=2):
+    from d2hands.engine import build_cfg
+
+    return build_cfg(TINY, ["SOLVER.MAX_ITER", str(iters), "SOLVER.IMS_PER_BATCH", str(batch)])
+
+
+def test_fewer_schedule_entries_than_subsets_is_an_error():
+    with pytest.raises(ValueError, match="the schedule has 2 entries for 3 subsets"):
+        build_plan(PlanRequest(subsets=3, schedule=["all", "3+"]), make_cfg(), 30, "s")
+
+
+def test_plan_per_session_overrides_and_conventional_total():
+    cfg = make_cfg()
+    request = PlanRequest(subsets=3, schedule=["all", "4+", "heads"], iters=[5, 6, 7],
+                          lr=[0.01], rois=[32, 64, 128])
+    plan = build_plan(request, cfg, 31, "s")
+    assert [s["iters"] for s in plan["sessions"]] == [5, 6, 7]
+    assert [s["freeze_at"] for s in plan["sessions"]] == [0, 3, 5]
+    assert [s["rois"] for s in plan["sessions"]] == [32, 64, 128]
+    assert plan["subset_sizes"] == [11, 10, 10]
+    request.conventional = True
+    conventional = build_plan(request, cfg, 31, "s")
+    assert len(conventional["sessions"]) == 1
+    assert conventional["sessions"][0]["iters"] == 18
+    assert conventional["sessions"][0]["layers"] == "all"
+    assert conventional["sessions"][0]["subset"] is None
+
+
+def test_epochs_instead_of_iters():
+    plan = build_plan(PlanRequest(subsets=2, schedule=["all", "all"], epochs=[1.0, 2.0]),
+                      make_cfg(batch=4), 30, "s")
+    assert [s["iters"] for s in plan["sessions"]] == [4, 8]  # ceil(15/4), ceil(2*15/4)
+    with pytest.raises(ValueError, match="3 values for 2 sessions"):
+        build_plan(PlanRequest(subsets=2, schedule=["all", "all"], iters=[1, 2, 3]),
+                   make_cfg(), 30, "s")
+
+
+@pytest.mark.parametrize("knee", [150, 400])
+def test_saturation_detector_finds_known_knee(knee):
+    rng = np.random.default_rng(0)
+    steps = np.arange(600)
+    curve = np.where(steps < knee, 2.0 - 1.5 * steps / knee, 0.5) + rng.normal(0, 0.03, 600)
+    found = saturation_step(curve)
+    assert abs(found - knee) <= 0.08 * knee
+
+
+def test_saturation_detector_exponential_and_still_falling():
+    steps = np.arange(500)
+    # exp(-t/40) has lost 95% of its drop at t = 40 * ln(20) = 120 steps.
+    found = saturation_step(0.3 + np.exp(-steps / 40))
+    assert abs(found - 40 * np.log(20)) <= 15
+    assert saturation_step(2.0 - steps / 500) is None
+
+
+# --- real training ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_chain_hand_off_freezing_and_subsets(toy_sets, tmp_path, monkeypatch):
+    from d2hands.data import train_dicts_with_factors
+    from d2hands.engine import build_cfg
+    from d2hands.repetitive import run_chain
+    from d2hands.repetitive.session import SessionTrainer, session_cfg
+
+    starts = []
+    original = SessionTrainer.resume_or_load
+
+    def recording_resume(self, resume=True):
+        original(self, resume=resume)
+        starts.append({k: v.detach().clone() for k, v in self.model.state_dict().items()})
+
+    monkeypatch.setattr(SessionTrainer, "resume_or_load", recording_resume)
+    cfg = build_cfg(TINY, opts_for(toy_sets))
+    request = PlanRequest(subsets=3, schedule=["all", "4+", "heads"], iters=[2])
+    manifest = run_chain(cfg, request, tmp_path)
+    assert [s["status"] for s in manifest["sessions"]] == ["done"] * 3
+    finals = [load_weights(s["final_weights"]) for s in manifest["sessions"]]
+    for k in (1, 2):
+        assert manifest["sessions"][k]["init_weights"] == manifest["sessions"][k - 1][
+            "final_weights"]
+        for name, value in finals[k - 1].items():
+            assert torch.equal(starts[k][name], torch.as_tensor(value)), name
+    frozen_prefixes = {1: ("backbone.bottom_up.stem", "backbone.bottom_up.res2",
+                           "backbone.bottom_up.res3"),
+                       2: ("backbone.bottom_up.",)}
+    for k, prefixes in frozen_prefixes.items():
+        model = SessionTrainer.build_model(session_cfg(cfg, manifest["plan"]["sessions"][k],
+                                                       manifest["plan"], tmp_path / "x", ""))
+        trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+        params = {n for n, _ in model.named_parameters()}
+        for name in params:
+            same = torch.equal(torch.as_tensor(finals[k - 1][name]),
+                               torch.as_tensor(finals[k][name]))
+            if name.startswith(prefixes):
+                assert name not in trainable and same, name
+            else:
+                assert name in trainable and not same, name
+        assert manifest["sessions"][k]["trainable_params"] == sum(
+            p.numel() for p in model.parameters() if p.requires_grad)
+    # The three sessions' subsets are disjoint and cover the synthetic set.
+    seen = []
+    for k in range(3):
+        scfg = session_cfg(cfg, manifest["plan"]["sessions"][k], manifest["plan"], tmp_path, "")
+        dicts, _ = train_dicts_with_factors(scfg)
+        seen.append({d["file_name"] for d in dicts if d["dataset_name"] == "toy_synth"})
+        assert any(d["dataset_name"] == "toy_real" for d in dicts)
+    assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
+    assert len(seen[0] | seen[1] | seen[2]) == 12
+
+
+@pytest.mark.slow
+def test_killed_in_session_two_resumes(toy_sets, tmp_path):
+    out = tmp_path / "run"
+    args = ["--subsets", "3", "--schedule", "all,3+,all", "--iters", "6"]
+    proc = run_tool(args, out, toy_sets)
+    checkpoint = out / "session_01" / "last_checkpoint"
+    deadline = time.time() + 400
+    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed = json.loads((out / "manifest.json").read_text())
+    assert [s["status"] for s in killed["sessions"]] == ["done", "running", "pending"]
+    first_final = out / "session_00" / "model_final.pth"
+    mtime = first_final.stat().st_mtime_ns
+
+    proc = run_tool(args, out, toy_sets)
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr[-3000:]
+    resumed = json.loads((out / "manifest.json").read_text())
+    assert resumed["plan"] == killed["plan"]
+    assert [s["status"] for s in resumed["sessions"]] == ["done"] * 3
+    assert first_final.stat().st_mtime_ns == mtime  # session 1 was not redone
+    losses = [json.loads(line) for line in (out / "session_01" / "losses.jsonl").open()]
+    assert [line["iter"] for line in losses] == list(range(6))
+    assert resumed["best_session"] is not None and resumed["final_weights"]
+
+    changed = run_tool(["--subsets", "2", "--schedule", "all,all", "--iters", "6"], out,
+                       toy_sets)
+    _, stderr = changed.communicate(timeout=300)
+    assert changed.returncode == 2
+    assert "different plan" in stderr and "--force-new" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_conventional_baseline_same_total_steps(toy_sets, tmp_path):
+    proc = run_tool(["--subsets", "3", "--schedule", "all,3+,all", "--iters", "1,2,1",
+                     "--conventional"], tmp_path, toy_sets)
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr[-3000:]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["kind"] == "conventional"
+    assert manifest["plan"]["sessions"][0]["iters"] == 4
+    losses = (tmp_path / "session_00" / "losses.jsonl").read_text().splitlines()
+    assert len(losses) == 4
+    assert set(manifest["sessions"][0]) >= {"status", "init_weights", "final_weights",
+                                            "wall_time_s", "images_per_s", "avg_loss",
+                                            "final_loss", "trainable_params", "saturation_step"}
+
+
+def test_schedule_shorter_than_subsets_cli_error(toy_sets, tmp_path):
+    proc = run_tool(["--subsets", "4", "--schedule", "all,all"], tmp_path, toy_sets)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2
+    assert "2 entries for 4 subsets" in stderr and "Traceback" not in stderr
