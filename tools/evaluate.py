@@ -1,24 +1,43 @@
 r"""Evaluate hand instance segmentation: COCO AP, the paper's hand metrics and pixel metrics.
 
+Model mode (runs a trained checkpoint), on one of three data sources::
+
+    python tools/evaluate.py --config-file CFG --weights W --output OUT --dataset NAME
+    python tools/evaluate.py --config-file CFG --weights W --output OUT \
+        --coco JSON --image-root DIR
+    python tools/evaluate.py --config-file CFG --weights W --output OUT \
+        --images DIR --masks DIR [--boxes DIR] [--skip-missing] [--min-area N]
+
+each optionally followed by config overrides ``KEY VALUE ...`` (e.g. ``MODEL.DEVICE cpu``).
+
+NAME is registered by the config's DATASETS.REGISTER (or a trailing ``DATASETS.REGISTER ...``
+opt); mask folders are converted as tools/prepare_real.py does. Writes OUT/predictions.json
+(COCO results) and, for mask folders, OUT/ground_truth.json.
+
 Model-free mode (scores any model's output)::
 
     python tools/evaluate.py --predictions RESULTS.json --coco GT.json --output OUT \
-        [--score-thresh 0.7] [--iou-thresh 0.5] [--save-vis K --image-root DIR]
+        [--image-root DIR]
 
-RESULTS.json is a standard COCO results list (image_id, category_id, segmentation RLE, score).
-Writes OUT/metrics.json, OUT/per_image.csv and, with --save-vis, OUT/vis/*.png; prints a table.
-Invalid input: one ``error: ...`` line on stderr, exit status 2, nothing written.
+Both write OUT/metrics.json, OUT/per_image.csv and, with --save-vis K, OUT/vis/*.png, and print
+a table. Invalid input: one ``error: ...`` line on stderr, exit status 2, nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import warnings
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from d2hands.evaluation import EvaluationInputError, evaluate_results  # noqa: E402
+
+DEFAULT_SCORE_THRESH = 0.7
+DEFAULT_IOU_THRESH = 0.5
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,71 +51,175 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score hand instance segmentation: COCO AP, hand metrics (IoU, Acc, F1, "
         "TPH) and pixel metrics (F1, IoU, mIoU). See docs/METRICS.md.",
     )
-    source = parser.add_argument_group("predictions to score")
+    source = parser.add_argument_group("predictions to score (model-free mode)")
     source.add_argument("--predictions", metavar="RESULTS.json",
                         help="COCO results list (image_id, category_id, segmentation, score)")
     add_model_arguments(parser)
     data = parser.add_argument_group("ground truth")
     data.add_argument("--coco", metavar="JSON", help="COCO ground-truth JSON")
     data.add_argument("--image-root", metavar="DIR",
-                      help="folder of the ground truth's images (needed by --save-vis)")
+                      help="folder of the --coco file's images (model mode: required; "
+                      "model-free: needed by --save-vis)")
+    data.add_argument("--dataset", metavar="NAME",
+                      help="model mode: a dataset registered by the config (DATASETS.REGISTER)")
+    data.add_argument("--images", metavar="DIR", type=Path,
+                      help="model mode: folder of photos, with --masks")
+    data.add_argument("--masks", metavar="DIR", type=Path,
+                      help="folder of <image base name>.png hand masks (any mode)")
+    data.add_argument("--boxes", metavar="DIR", type=Path,
+                      help="optional folder of <image base name>.txt 'x y w h' lines, one per "
+                      "hand, to split touching hands")
+    data.add_argument("--min-area", type=int, default=64, metavar="N",
+                      help="smallest mask component (pixels) that counts as a hand (default 64)")
+    data.add_argument("--skip-missing", action="store_true",
+                      help="leave out photos without a mask instead of failing")
     parser.add_argument("--output", required=True, metavar="OUT", help="output folder")
-    parser.add_argument("--score-thresh", type=float, default=0.7,
+    parser.add_argument("--score-thresh", type=float, default=None, metavar="S",
                         help="minimum score of a prediction for the hand and pixel metrics "
-                        "(default: 0.7; COCO AP uses all predictions)")
-    parser.add_argument("--iou-thresh", type=float, default=0.5,
-                        help="minimum mask IoU to match a prediction to a hand (default: 0.5)")
+                        "(default: the config's HANDS.EVAL_SCORE_THRESH in model mode, else "
+                        "0.7; COCO AP uses all predictions)")
+    parser.add_argument("--iou-thresh", type=float, default=None, metavar="T",
+                        help="minimum mask IoU to match a prediction to a hand (default: the "
+                        "config's HANDS.EVAL_IOU_THRESH in model mode, else 0.5)")
     parser.add_argument("--save-vis", type=int, default=0, metavar="K",
                         help="draw the K worst images by pixel F1 into OUT/vis (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="do not print the metrics table")
+    parser.add_argument("--verbose", action="store_true",
+                        help="model mode: show detectron2's log (model loading, inference)")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, metavar="KEY VALUE",
+                        help="model mode: config overrides, e.g. MODEL.DEVICE cpu")
     return parser
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of the model-based modes (--config-file, --weights, --dataset, ...).
+    """Add the options of the model mode (--config-file, --weights)."""
+    model = parser.add_argument_group("model (model mode)")
+    model.add_argument("--config-file", metavar="CFG", help="the model's config YAML")
+    model.add_argument("--weights", metavar="W",
+                       help="trained checkpoint (.pth/.pkl), overrides MODEL.WEIGHTS")
 
-    Not available yet: the model-based modes will run inference and then call
-    ``predictions_from_model`` to get the COCO results list scored below.
+
+def _check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.predictions is not None:
+        parser.error("--predictions scores a results file; it does not go with "
+                     "--config-file/--weights")
+    if not args.config_file or not args.weights:
+        parser.error("model mode needs both --config-file CFG and --weights W")
+    if not os.path.isfile(args.config_file):
+        parser.error(f"--config-file {args.config_file}: no such file")
+    if "://" not in args.weights and not os.path.isfile(args.weights):
+        parser.error(f"--weights {args.weights}: no such file")
+    chosen = [o for o, v in (("--dataset", args.dataset), ("--coco", args.coco),
+                             ("--images", args.images)) if v is not None]
+    if len(chosen) != 1:
+        parser.error("model mode evaluates one of --dataset NAME, --coco JSON --image-root DIR "
+                     "or --images DIR --masks DIR" + (f"; got {' and '.join(chosen)}"
+                                                      if chosen else ""))
+    if args.coco is not None and not args.image_root:
+        parser.error("--coco needs --image-root DIR (the folder of its images)")
+    if args.image_root and args.coco is None:
+        parser.error("--image-root goes with --coco")
+    if args.images is not None and args.masks is None:
+        parser.error("--images needs --masks DIR")
+    if len(args.opts) % 2:
+        parser.error(f"config overrides come in KEY VALUE pairs, got {args.opts}")
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """Reject inconsistent options through ``parser.error`` (exit status 2).
+
+    Returns:
+        ``"model"`` or ``"predictions"``: the mode to run.
+
     """
-
-
-def predictions_from_model(args: argparse.Namespace) -> tuple[object, list]:
-    """Run a model on the chosen images; return ``(ground_truth, coco_results)``.
-
-    Placeholder for the model-based modes (``--config-file/--weights`` with ``--dataset``,
-    ``--coco/--image-root`` or ``--images/--masks``).
-    """
-    raise EvaluationInputError("model-based evaluation is not available yet; use --predictions")
-
-
-def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Reject inconsistent options through ``parser.error`` (exit status 2)."""
-    if args.predictions is None:
-        parser.error("--predictions RESULTS.json is required")
-    if args.coco is None:
-        parser.error("--predictions needs the ground truth: --coco JSON")
+    model_mode = bool(args.config_file or args.weights)
+    if model_mode:
+        _check_model_args(parser, args)
+    else:
+        if args.predictions is None:
+            parser.error("give --predictions RESULTS.json, or --config-file CFG --weights W "
+                         "to run a model")
+        if args.coco is None:
+            parser.error("--predictions needs the ground truth: --coco JSON")
+        extra = [o for o, v in (("--dataset", args.dataset), ("--images", args.images))
+                 if v is not None]
+        if extra or args.opts:
+            parser.error(f"{(extra or args.opts)[0]} needs a model: --config-file/--weights")
+        if args.save_vis and not args.image_root:
+            parser.error("--save-vis needs --image-root DIR (the images to draw on)")
+    if args.masks is not None and args.images is None:
+        parser.error("--masks goes with --images DIR")
+    if args.boxes is not None and args.images is None:
+        parser.error("--boxes goes with --images DIR and --masks DIR")
     if args.save_vis < 0:
         parser.error("--save-vis must be >= 0")
-    if args.save_vis and not args.image_root:
-        parser.error("--save-vis needs --image-root DIR (the images to draw on)")
-    if args.image_root and not os.path.isdir(args.image_root):
-        parser.error(f"--image-root {args.image_root} is not a folder")
+    for option, folder in (("--image-root", args.image_root), ("--images", args.images),
+                           ("--masks", args.masks), ("--boxes", args.boxes)):
+        if folder and not os.path.isdir(folder):
+            parser.error(f"{option} {folder} is not a folder")
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         parser.error(f"--output {args.output} exists and is not a folder")
+    return "model" if model_mode else "predictions"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    check_args(parser, args)
+def _quiet_libraries(verbose: bool) -> None:
+    if verbose:
+        from detectron2.utils.logger import setup_logger
+
+        setup_logger(name="detectron2")
+        setup_logger(name="d2hands")
+        return
+    warnings.filterwarnings("ignore")  # torch/detectron2 deprecation chatter
+    for name in ("detectron2", "fvcore", "d2hands", "torch"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def run_model_mode(args: argparse.Namespace) -> int:
+    """Run a checkpoint on the chosen data, then write and print the results."""
+    from d2hands.evaluation.model_run import (
+        CocoSource,
+        DatasetSource,
+        ImagesSource,
+        evaluate_checkpoint,
+        write_run,
+    )
+    from d2hands.evaluation.report import format_table
+
+    _quiet_libraries(args.verbose)  # after the imports: torch sets its loggers' levels there
+
+    if args.dataset is not None:
+        source = DatasetSource(args.dataset)
+    elif args.coco is not None:
+        source = CocoSource(Path(args.coco), Path(args.image_root))
+    else:
+        source = ImagesSource(args.images, args.masks, args.boxes, args.min_area,
+                              args.skip_missing)
+    try:
+        run = evaluate_checkpoint(args.config_file, args.weights, source, args.opts,
+                                  args.score_thresh, args.iou_thresh)
+        written = write_run(run, args.output, args.save_vis)
+    except (ValueError, KeyError) as exc:  # EvaluationInputError, DatasetError, bad opts
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(format_table(run.evaluation.metrics))
+        print(f"\nwrote {', '.join(written)} to {args.output}")
+    return 0
+
+
+def run_predictions_mode(args: argparse.Namespace) -> int:
+    """Score a COCO results file, then write and print the results."""
     try:
         evaluate_results(
             args.coco,
             args.predictions,
             args.output,
-            score_thresh=args.score_thresh,
-            iou_thresh=args.iou_thresh,
+            score_thresh=DEFAULT_SCORE_THRESH if args.score_thresh is None else args.score_thresh,
+            iou_thresh=DEFAULT_IOU_THRESH if args.iou_thresh is None else args.iou_thresh,
             save_vis=args.save_vis,
             image_root=args.image_root,
             stream=None if args.quiet else sys.stdout,
@@ -110,6 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print(f"\nwrote {os.path.join(args.output, 'metrics.json')} and per_image.csv")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if check_args(parser, args) == "model":
+        return run_model_mode(args)
+    return run_predictions_mode(args)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from detectron2.engine import DefaultTrainer
-from detectron2.evaluation import COCOEvaluator
 
 from ..data.replication import build_replicated_train_loader
+from ..evaluation.inference import build_hands_evaluator
 
 
 class HandsTrainer(DefaultTrainer):
@@ -20,7 +20,11 @@ class HandsTrainer(DefaultTrainer):
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
-        """COCO bbox + segm evaluation for one registered test set."""
+        """COCO bbox + segm AP, hand metrics and pixel metrics for one registered test set.
+
+        The ``HandsEvaluator`` writes ``metrics.json``, ``per_image.csv`` and
+        ``predictions.json`` to ``output_folder`` (default ``OUTPUT_DIR/inference/<name>``);
+        thresholds come from ``HANDS.EVAL_SCORE_THRESH`` and ``HANDS.EVAL_IOU_THRESH``.
+        """
         output_folder = output_folder or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name)
-        return COCOEvaluator(dataset_name, tasks=("bbox", "segm"), distributed=True,
-                             output_dir=output_folder)
+        return build_hands_evaluator(cfg, dataset_name, output_folder, distributed=True)

@@ -1,12 +1,20 @@
-"""Hand evaluation: COCO AP, the paper's hand metrics and pixel metrics (no torch needed).
+"""Hand evaluation: COCO AP, the paper's hand metrics and pixel metrics.
 
-Typical use::
+Scoring a results file needs no torch::
 
     from d2hands.evaluation import evaluate_results
     evaluate_results("val.json", "results.json", "out/")
 
+The detectron2 parts (``HandsEvaluator``, ``evaluate_model``, ``run_inference``,
+``build_hands_evaluator``, ``load_model``, ``dataset_ground_truth``) are imported on first use::
+
+    from d2hands.evaluation import evaluate_model
+    results = evaluate_model(cfg, model, "hands_val")   # {"bbox", "segm", "hands", "pixel"}
+
 See docs/METRICS.md for the exact definitions.
 """
+
+import importlib
 
 from .coco_ap import AP_KEYS, coco_ap, run_cocoeval
 from .errors import EvaluationInputError, GroundTruthError, ResultsError
@@ -33,7 +41,24 @@ from .report import (
 )
 from .results_io import Prediction, load_results, to_coco_results
 
-__all__ = [
+# Loaded lazily so that scoring a results file does not import torch and detectron2.
+_DETECTRON2_EXPORTS = {
+    "HandsEvaluator": ".hands_evaluator",
+    "build_hands_evaluator": ".inference",
+    "dataset_ground_truth": ".dataset_gt",
+    "evaluate_model": ".inference",
+    "load_model": ".inference",
+    "run_inference": ".inference",
+}
+
+
+def __getattr__(name: str):
+    if name in _DETECTRON2_EXPORTS:
+        return getattr(importlib.import_module(_DETECTRON2_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [  # noqa: RUF022 - grouped: core first, then the lazily loaded detectron2 parts
     "AP_KEYS",
     "CSV_COLUMNS",
     "HAND_KEYS",
@@ -69,4 +94,10 @@ __all__ = [
     "worst_images",
     "write_atomic",
     "write_outputs",
+    "HandsEvaluator",
+    "build_hands_evaluator",
+    "dataset_ground_truth",
+    "evaluate_model",
+    "load_model",
+    "run_inference",
 ]

@@ -1,0 +1,117 @@
+"""The annotate loop: predict, keep the hands asked for, draw, encode, time every stage."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from detectron2.evaluation.coco_evaluation import instances_to_coco_json
+from detectron2.utils.video_visualizer import VideoVisualizer
+from tqdm import tqdm
+
+from ..io_utils import write_bytes_atomic, write_json_atomic
+from .sources import FrameSource
+from .writer import SafeVideoWriter
+
+SHEET_FRAMES = 12
+SHEET_COLUMNS = 4
+SHEET_WIDTH = 320
+
+
+@dataclass
+class AnnotateOptions:
+    """What to keep and what to write besides the video."""
+
+    score_thresh: float = 0.5
+    top1: bool = False
+    every: int = 1
+    max_frames: int | None = None
+    batch: int = 1
+    save_predictions: Path | None = None
+    contact_sheet: Path | None = None
+    hand_category_id: int = 1
+
+
+def keep_hands(instances, score_thresh: float, top1: bool):
+    """Drop predictions under the threshold; with ``top1`` keep only the best one."""
+    instances = instances[instances.scores >= score_thresh]
+    if top1 and len(instances) > 1:
+        best = int(instances.scores.argmax())
+        instances = instances[best:best + 1]
+    return instances
+
+
+def contact_sheet(frames: list[np.ndarray]) -> np.ndarray:
+    """Tile frames (BGR) into a grid, SHEET_COLUMNS wide, each scaled to SHEET_WIDTH."""
+    tiles = []
+    for frame in frames:
+        scale = SHEET_WIDTH / frame.shape[1]
+        tiles.append(cv2.resize(frame, (SHEET_WIDTH, max(1, round(frame.shape[0] * scale))),
+                                interpolation=cv2.INTER_AREA))
+    height = max(t.shape[0] for t in tiles)
+    blank = np.full((height, SHEET_WIDTH, 3), 255, np.uint8)
+    tiles = [np.vstack([t, blank[: height - t.shape[0]]]) for t in tiles]
+    tiles += [blank] * (-len(tiles) % SHEET_COLUMNS)
+    rows = [np.hstack(tiles[i:i + SHEET_COLUMNS]) for i in range(0, len(tiles), SHEET_COLUMNS)]
+    return np.vstack(rows)
+
+
+def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
+                   options: AnnotateOptions) -> dict:
+    """Write ``out_path`` with predicted hands drawn on every processed frame.
+
+    The output keeps the input's size; its frame rate is the input's divided by ``every``, so
+    it plays in real time. Nothing is written under a final name before the end.
+
+    Returns:
+        Summary: frames, fps, codec and mean model / drawing / encoding milliseconds per frame.
+    """
+    planned = math.ceil(source.count / options.every)
+    if options.max_frames is not None:
+        planned = min(planned, options.max_frames)
+    sheet_at = set(np.linspace(0, max(planned - 1, 0), min(SHEET_FRAMES, planned)).round()
+                   .astype(int).tolist())
+    visualizer = VideoVisualizer(metadata)
+    timing = {"model": 0.0, "draw": 0.0, "encode": 0.0}
+    results, sheet, done = [], [], 0
+    fps = source.fps / options.every
+    with SafeVideoWriter(out_path, fps, (source.width, source.height)) as writer, \
+            tqdm(total=planned, unit="frame", desc="annotate") as progress:
+        frames = source.frames(options.every, options.max_frames)
+        while True:
+            batch = [item for _, item in zip(range(options.batch), frames, strict=False)]
+            if not batch:
+                break
+            start = time.perf_counter()
+            predictions = predictor([frame for _, frame in batch])
+            timing["model"] += time.perf_counter() - start
+            for (index, frame), instances in zip(batch, predictions, strict=True):
+                instances = keep_hands(instances, options.score_thresh, options.top1)
+                if options.save_predictions:
+                    for result in instances_to_coco_json(instances, index):
+                        result["category_id"] = options.hand_category_id
+                        results.append(result)
+                start = time.perf_counter()
+                drawn = visualizer.draw_instance_predictions(frame[:, :, ::-1], instances)
+                annotated = np.ascontiguousarray(drawn.get_image()[:, :, ::-1])
+                timing["draw"] += time.perf_counter() - start
+                start = time.perf_counter()
+                writer.write(annotated)
+                timing["encode"] += time.perf_counter() - start
+                if done in sheet_at:
+                    sheet.append(annotated)
+                done += 1
+            progress.update(len(batch))
+        codec = writer.fourcc
+    if options.save_predictions:
+        write_json_atomic(options.save_predictions, results)
+    if options.contact_sheet and sheet:
+        ok, png = cv2.imencode(".png", contact_sheet(sheet))
+        write_bytes_atomic(options.contact_sheet, png.tobytes())
+    per_frame = {f"{k}_ms": round(1000 * v / max(done, 1), 2) for k, v in timing.items()}
+    return {"frames": done, "fps": fps, "size": [source.width, source.height], "codec": codec,
+            **per_frame}
