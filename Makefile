@@ -29,8 +29,9 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
+# REAL=DIR (with images/ and masks/) also evaluates on real photos.
 demo: setup
-	$(PY) tools/demo.py --output demo_output
+	$(PY) tools/demo.py --output demo_output $(if $(REAL),--real $(REAL))
 
 lint: setup
 	$(PY) -m ruff check .
