@@ -1,0 +1,85 @@
+"""How much do drawing and encoding add to the model-only loop over a video?
+
+Baseline: detectron2's ``DefaultPredictor`` called frame by frame (the loop of detectron2's demo,
+nothing drawn). Measured: ``tools/visualize_video.py``'s annotate loop over the same frames
+(model, ``VideoVisualizer``, MP4 encoding). Prints the added share (target <= 15%) and the FPS of
+batch 1 vs ``--batch`` (on a GPU, batching must win).
+
+    python benchmarks/bench_video_overhead.py [--config CFG] [--frames 48] [--size 1280x720]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    """Run baseline and annotate loop on one generated clip; print JSON and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "configs" / "hands_mnv2_fpn_cpu.yaml"))
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("opts", nargs="*", help="KEY VALUE config overrides")
+    args = parser.parse_args()
+
+    import torch
+    from detectron2.checkpoint import DetectionCheckpointer
+    from detectron2.data import MetadataCatalog
+    from detectron2.engine import DefaultPredictor
+    from detectron2.modeling import build_model
+
+    from d2hands.data.toy_clip import write_toy_clip
+    from d2hands.engine import build_cfg
+    from d2hands.video.annotate import AnnotateOptions, annotate_video
+    from d2hands.video.predictor import BatchPredictor
+    from d2hands.video.sources import open_source
+
+    work = Path(tempfile.mkdtemp(prefix="bench_video_"))
+    width, height = (int(v) for v in args.size.split("x"))
+    clip = write_toy_clip(work / "clip", frames=args.frames, size=(width, height), fps=30.0)
+    cfg = build_cfg(args.config, args.opts + ["MODEL.WEIGHTS", ""])
+    torch.manual_seed(0)
+    weights = work / "model.pth"
+    DetectionCheckpointer(build_model(cfg), save_dir=str(work)).save("model")
+    cfg.defrost()
+    cfg.MODEL.WEIGHTS = str(weights)
+    cfg.freeze()
+    source = open_source(str(clip))
+    frames = [frame for _, frame in source.frames()]
+
+    predictor = DefaultPredictor(cfg)
+    predictor(frames[0])  # warm-up, as the annotate loop's first batch is not excluded either
+    start = time.perf_counter()
+    for frame in frames:
+        predictor(frame)
+    model_only = time.perf_counter() - start
+
+    metadata = MetadataCatalog.get("bench_video").set(thing_classes=["hand"])
+    results = {}
+    for batch in (1, args.batch):
+        batch_predictor = BatchPredictor(cfg, str(weights))
+        batch_predictor(frames[:1])
+        start = time.perf_counter()
+        summary = annotate_video(source, batch_predictor, metadata, work / f"out{batch}.mp4",
+                                 AnnotateOptions(score_thresh=0.0, batch=batch))
+        results[batch] = {"wall_s": time.perf_counter() - start, **summary}
+    added = results[1]["wall_s"] / model_only - 1
+    print(json.dumps({"config": Path(args.config).name, "frames": len(frames),
+                      "size": args.size, "model_only_s": round(model_only, 2),
+                      "annotate": {b: {k: r[k] for k in ("wall_s", "model_ms", "draw_ms",
+                                                         "encode_ms")}
+                                   for b, r in results.items()}}, default=str))
+    print(f"drawing + encoding add {100 * added:.1f}% to the model-only loop (target <= 15%)")
+    for batch, result in results.items():
+        print(f"batch {batch}: {len(frames) / result['wall_s']:.2f} FPS annotated")
+
+
+if __name__ == "__main__":
+    main()
