@@ -21,10 +21,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--real", type=Path, default=None,
                         help="real photos to evaluate on: a folder with images/ and masks/")
     parser.add_argument("--images", type=int, default=300, help="poses to render")
-    parser.add_argument("--resolution", default="320x180")
+    parser.add_argument("--resolution", default="320x180", help="render size")
+    parser.add_argument("--input-size", default="112x200",
+                        help="SHORTxLONG side the tiny model sees (train and test)")
     parser.add_argument("--subsets", type=int, default=4)
     parser.add_argument("--schedule", default="all,all,3+,heads")
-    parser.add_argument("--iters", type=int, default=60, help="iterations per session")
+    parser.add_argument("--iters", type=int, default=100, help="iterations per session")
     parser.add_argument("--score-thresh", type=float, default=0.5)
     args = parser.parse_args(argv)
     if args.real is not None and not ((args.real / "images").is_dir()
@@ -47,10 +49,10 @@ def main(argv=None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     schedule = args.schedule.split(",")
-    width, height = (int(v) for v in args.resolution.split("x"))
+    short, long = (int(v) for v in args.input_size.split("x"))
     annotations = steps.render_synthetic(out, args.images, args.resolution)
     splits = steps.split_train_val(annotations, out)
-    opts = steps.dataset_opts(splits, annotations.parent, (height, width))
+    opts = steps.dataset_opts(splits, annotations.parent, (short, long))
     manifests = steps.train_runs(out, opts, args.subsets, schedule, args.iters)
     metrics = steps.evaluate_runs(out, manifests, opts, args.real, args.score_thresh)
     write_training_plots([out / "runs" / "repetitive", out / "runs" / "conventional"],
