@@ -216,3 +216,27 @@ def test_schedule_shorter_than_subsets_cli_error(toy_sets, tmp_path):
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 2
     assert "2 entries for 4 subsets" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_select_val_and_auto_subsets(toy_sets, tmp_path):
+    from d2hands.engine import build_cfg
+    from d2hands.repetitive import run_chain
+
+    opts = opts_for(toy_sets, ["DATASETS.TEST", '("toy_real",)'])
+    cfg = build_cfg(TINY, opts)
+    manifest = run_chain(cfg, PlanRequest(subsets=2, schedule=["all", "heads"], iters=[2]),
+                         tmp_path / "val", select="val", select_metric="pixel/F1")
+    values = [s["val"]["pixel/F1"] for s in manifest["sessions"]]
+    assert all("hands/F1" in s["val"] and "segm/AP" in s["val"] for s in manifest["sessions"])
+    assert manifest["best_session"] == int(np.argmax(values))
+    assert manifest["select"] == "val"
+
+    manifest = run_chain(cfg, PlanRequest(subsets=1, schedule=["all"], iters=[1]),
+                         tmp_path / "auto", auto_probe_iters=12)
+    info = manifest["auto_subsets"]
+    assert info["probe_iters"] == 12 and info["images"] == 12
+    expected = 1 if info["saturation_step"] is None else min(12, -(-12 // (
+        (info["saturation_step"] + 1) * 2)))
+    assert manifest["plan"]["num_subsets"] == info["subsets"] == expected
+    assert len(manifest["sessions"]) == expected
