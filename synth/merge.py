@@ -1,0 +1,93 @@
+"""Merge the outputs of several shards into one COCO file with unique ids.
+
+Usage: ``python -m synth.merge DIR/shard0 DIR/shard1 ... --out DIR/annotations.json``. The merged
+file must sit in a folder that contains every shard folder; image paths are rewritten relative to
+it (use that folder as the image root, e.g. ``shard0/images/L2/000012.png``); images and
+annotations are renumbered 1..N in (pose id, shard order) order, and the same pose appearing in
+two shards is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from synth.fsutil import atomic_write_json
+from synth.records import ANNOTATIONS, CATEGORY
+
+
+def merge(dirs: list[str], out_json: str) -> dict:
+    """Merge shard folders.
+
+    Args:
+        dirs: Shard output folders, each with ``annotations.json``.
+        out_json: Merged COCO file to write.
+
+    Returns:
+        The merged COCO dict.
+
+    Raises:
+        ValueError: On a missing or malformed shard file, a shard outside the merged file's
+            folder, or a pose rendered twice.
+    """
+    root = os.path.dirname(os.path.abspath(out_json))
+    for d in dirs:
+        if os.path.relpath(os.path.abspath(d), root).startswith(".."):
+            raise ValueError(f"shard {d!r} is not inside {root!r}, the merged file's folder "
+                             "(the image root); write the merged file next to the shards")
+    entries, seen = [], {}
+    for order, d in enumerate(dirs):
+        path = os.path.join(d, ANNOTATIONS)
+        try:
+            with open(path, encoding="utf-8") as f:
+                coco = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if [c.get("name") for c in coco.get("categories", [])] != [CATEGORY["name"]]:
+            raise ValueError(f"{path}: expected the single category 'hand'")
+        anns: dict[int, list] = {}
+        for a in coco["annotations"]:
+            anns.setdefault(a["image_id"], []).append(a)
+        for im in coco["images"]:
+            key = (im.get("structure"), im.get("pose_id", im["id"]))
+            if key in seen:
+                raise ValueError(f"pose {key} is in both {seen[key]} and {d}")
+            seen[key] = d
+            entries.append((im.get("pose_id", im["id"]), order, d, im, anns.get(im["id"], [])))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    images, annotations = [], []
+    for new_id, (_pid, _order, d, im, anns) in enumerate(entries, start=1):
+        im = dict(im, id=new_id)
+        src = os.path.abspath(os.path.join(d, im["file_name"]))
+        im["file_name"] = os.path.relpath(src, root).replace(os.sep, "/")
+        images.append(im)
+        for a in anns:
+            annotations.append(dict(a, id=len(annotations) + 1, image_id=new_id))
+    merged = {"info": {"description": "d2hands synthetic hands, merged shards",
+                       "shards": [os.path.abspath(d) for d in dirs]},
+              "images": images, "annotations": annotations, "categories": [CATEGORY]}
+    os.makedirs(root, exist_ok=True)
+    atomic_write_json(out_json, merged)
+    return merged
+
+
+def main(argv=None) -> int:
+    """CLI entry point."""
+    ap = argparse.ArgumentParser(prog="python -m synth.merge", description=__doc__.split("\n")[0])
+    ap.add_argument("dirs", nargs="+", help="shard output folders")
+    ap.add_argument("--out", required=True, help="merged annotations.json to write")
+    args = ap.parse_args(argv)
+    try:
+        merged = merge(args.dirs, args.out)
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"merged {len(args.dirs)} shards: {len(merged['images'])} images, "
+          f"{len(merged['annotations'])} annotations -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

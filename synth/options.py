@@ -1,0 +1,216 @@
+"""Command line of ``synth/render_poses.py``: parsing and validation before any rendering.
+
+No bpy here, so bad input fails in a fraction of a second with ``error: ...`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+
+from synth.pose import DEFAULT_SEED, DEFAULT_STEP, STRUCTURES, axis_values
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".tif", ".tiff")
+DEFAULT_SAMPLES = {"workbench": 1, "cycles": 8, "eevee": 16}
+WORKBENCH_AA = (0, 1, 5, 8, 11, 16, 32)
+
+
+class OptionError(ValueError):
+    """A bad command-line value; the message is shown as ``error: <message>``."""
+
+
+@dataclass
+class Options:
+    """Validated settings of one render run (see ``build_parser`` for their meaning)."""
+
+    out: str
+    structures: tuple
+    step: float
+    resolution: tuple
+    engine: str
+    samples: int
+    limit: int
+    shard: tuple
+    seed: int
+    image_format: str
+    png_level: int
+    jpeg_quality: int
+    background: str
+    skin_tone: tuple
+    light_jitter: float
+    scale_range: tuple
+    left_hand_prob: float
+    workers: int
+    rle: str
+    contact_sheet: str | None
+    quiet: bool
+    worker: tuple
+    keep_rgba: bool = False
+    hide_forearm: bool = False
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise OptionError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser (all values arrive as strings and are checked later)."""
+    ap = _Parser(
+        prog="render_poses.py",
+        description="Render the L2/L11 pose grid of a right hand with exact COCO masks.")
+    add = ap.add_argument
+    add("--out", required=True, help="output folder (images/, annotations.json)")
+    add("--structures", default=",".join(STRUCTURES), help="comma list of L2, L11")
+    add("--step", default=str(DEFAULT_STEP), help="grid step in degrees (divides 360)")
+    add("--resolution", default="1280x720", help="WIDTHxHEIGHT")
+    add("--engine", default="workbench", help="workbench (fast, default), cycles or eevee")
+    add("--samples", default=None, help="workbench AA samples (1 = off) or render samples")
+    add("--limit", default="0", help="render N poses spread evenly over the list (0 = all)")
+    add("--shard", default="0/1", help="K/N: render every N-th pose from the K-th (0-based)")
+    add("--seed", default=str(DEFAULT_SEED), help="seed of the finger schedule and randomisation")
+    add("--image-format", default="png", help="png or jpg")
+    add("--png-level", default="1", help="zlib level of PNGs, 0-9")
+    add("--jpeg-quality", default="95", help="JPEG quality, 1-100")
+    add("--background", default="white", help="white, procedural, or a folder of images")
+    add("--skin-tone", default="0.2", help="T or LO,HI in [0, 1] (0 light, 1 dark)")
+    add("--light-jitter", default="0", help="random light rotation, +- degrees")
+    add("--scale-range", default="1", help="S or LO,HI: apparent hand size (camera distance)")
+    add("--left-hand-prob", default="0", help="probability of mirroring into a left hand")
+    add("--workers", default="1", help="render processes on this machine")
+    add("--rle", default="compressed", help="compressed (COCO strings) or list counts")
+    add("--contact-sheet", default=None, help="also write a PNG sheet of the rendered frames")
+    add("--quiet", action="store_true", help="no progress lines")
+    add("--keep-rgba", action="store_true", help="also keep the raw RGBA renders in DIR/rgba/")
+    add("--hide-forearm", action="store_true", help="render the hand without its forearm")
+    add("--worker", default="0/1", help=argparse.SUPPRESS)
+    return ap
+
+
+def _number(text: str, name: str, kind=float, low=None, high=None):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise OptionError(f"{name} must be a {kind.__name__}, got {text!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise OptionError(f"{name} must be in [{low}, {high}], got {text}")
+    return value
+
+
+def _range(text: str, name: str, low: float, high: float) -> tuple:
+    parts = text.split(",")
+    if len(parts) not in (1, 2):
+        raise OptionError(f"{name} takes V or LO,HI, got {text!r}")
+    values = [_number(p, name, float, low, high) for p in parts]
+    if len(values) == 1:
+        values *= 2
+    if values[0] > values[1]:
+        raise OptionError(f"{name}: LO must not exceed HI, got {text!r}")
+    return tuple(values)
+
+
+def _fraction(text: str, name: str) -> tuple:
+    try:
+        k, n = (int(p) for p in text.split("/"))
+    except ValueError:
+        raise OptionError(f"{name} must look like K/N, got {text!r}") from None
+    if n < 1 or not 0 <= k < n:
+        raise OptionError(f"{name} needs N >= 1 and 0 <= K < N, got {text!r}")
+    return k, n
+
+
+def _resolution(text: str) -> tuple:
+    try:
+        w, h = (int(p) for p in text.lower().split("x"))
+    except ValueError:
+        raise OptionError(f"--resolution must look like 1280x720, got {text!r}") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise OptionError(f"--resolution sides must be in [16, 8192], got {text!r}")
+    return w, h
+
+
+def _check_background(value: str) -> str:
+    if value in ("white", "procedural"):
+        return value
+    if not os.path.isdir(value):
+        raise OptionError(f"--background must be white, procedural or a folder, got {value!r}")
+    if not background_files(value):
+        raise OptionError(f"--background folder {value!r} holds no images "
+                          f"({', '.join(IMAGE_EXTENSIONS)})")
+    return os.path.abspath(value)
+
+
+def background_files(folder: str) -> list[str]:
+    """Sorted image files directly inside ``folder``."""
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
+                  if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith("."))
+
+
+def check_writable(out: str) -> None:
+    """Create ``out`` if needed and prove it is writable; raise OptionError otherwise."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe = os.path.join(out, f".write-test-{os.getpid()}")
+        with open(probe, "wb") as f:
+            f.write(b"ok")
+        os.remove(probe)
+    except OSError as exc:
+        raise OptionError(f"cannot write to --out {out!r}: {exc.strerror or exc}") from None
+
+
+def parse_options(argv: list[str]) -> Options:
+    """Parse and validate the command line.
+
+    Args:
+        argv: Arguments without the program name.
+
+    Returns:
+        Validated options.
+
+    Raises:
+        OptionError: On any bad or missing value.
+
+    """
+    a = build_parser().parse_args(argv)
+    structures = tuple(s.strip() for s in a.structures.split(",") if s.strip())
+    bad = [s for s in structures if s not in STRUCTURES]
+    if not structures or bad:
+        raise OptionError(f"--structures takes {', '.join(STRUCTURES)}, got {a.structures!r}")
+    step = _number(a.step, "--step", float, 0.01, 360)
+    try:
+        axis_values(step)
+    except ValueError as exc:
+        raise OptionError(f"--step: {exc}") from None
+    engine = a.engine.lower()
+    if engine not in DEFAULT_SAMPLES:
+        raise OptionError(f"unknown --engine {a.engine!r}; choose workbench, cycles or eevee")
+    samples = DEFAULT_SAMPLES[engine] if a.samples is None else _number(
+        a.samples, "--samples", int, 0, 4096)
+    if engine == "workbench" and samples not in WORKBENCH_AA:
+        raise OptionError(f"workbench --samples must be one of {WORKBENCH_AA}, got {samples}")
+    image_format = a.image_format.lower().replace("jpeg", "jpg")
+    if image_format not in ("png", "jpg"):
+        raise OptionError(f"--image-format must be png or jpg, got {a.image_format!r}")
+    if a.rle not in ("compressed", "list"):
+        raise OptionError(f"--rle must be compressed or list, got {a.rle!r}")
+    opts = Options(
+        out=os.path.abspath(a.out), structures=structures, step=step,
+        resolution=_resolution(a.resolution), engine=engine, samples=samples,
+        limit=_number(a.limit, "--limit", int, 0), shard=_fraction(a.shard, "--shard"),
+        seed=_number(a.seed, "--seed", int, 0, 2**31 - 1), image_format=image_format,
+        png_level=_number(a.png_level, "--png-level", int, 0, 9),
+        jpeg_quality=_number(a.jpeg_quality, "--jpeg-quality", int, 1, 100),
+        background=_check_background(a.background),
+        skin_tone=_range(a.skin_tone, "--skin-tone", 0.0, 1.0),
+        light_jitter=_number(a.light_jitter, "--light-jitter", float, 0.0, 180.0),
+        scale_range=_range(a.scale_range, "--scale-range", 0.1, 10.0),
+        left_hand_prob=_number(a.left_hand_prob, "--left-hand-prob", float, 0.0, 1.0),
+        workers=_number(a.workers, "--workers", int, 1, 64), rle=a.rle,
+        contact_sheet=os.path.abspath(a.contact_sheet) if a.contact_sheet else None,
+        quiet=a.quiet, worker=_fraction(a.worker, "--worker"), keep_rgba=a.keep_rgba,
+        hide_forearm=a.hide_forearm)
+    check_writable(opts.out)
+    if opts.contact_sheet:
+        check_writable(os.path.dirname(opts.contact_sheet))
+    return opts

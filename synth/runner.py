@@ -1,0 +1,209 @@
+"""The render loop of ``render_poses.py``: resume, render, write image + record, progress.
+
+Everything before the first render (options, pose list, framing check, output folder) is
+checked first; bpy is imported only when frames are actually rendered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from synth import records
+from synth.camera import framing_margin_px
+from synth.fsutil import remove_stale_temps
+from synth.imageio import composite, write_png
+from synth.joblist import select_jobs
+from synth.options import OptionError, background_files
+from synth.pose import FIELD_INDEX
+from synth.randomize import fit_background, frame_params, procedural_background, skin_colour
+from synth.skeleton import forward_kinematics
+
+_FRAME_KEYS = ("structures", "step", "resolution", "engine", "samples", "limit", "shard", "seed",
+               "image_format", "png_level", "jpeg_quality", "background", "skin_tone",
+               "light_jitter", "scale_range", "left_hand_prob", "rle", "hide_forearm")
+
+
+def run_config(opts) -> dict:
+    """Return the settings that determine the frames (a resumed run must repeat them)."""
+    d = dataclasses.asdict(opts)
+    return {k: list(d[k]) if isinstance(d[k], tuple) else d[k] for k in _FRAME_KEYS}
+
+
+class Progress:
+    """Prints done/total, rate and ETA to stderr at most every ``every`` seconds."""
+
+    def __init__(self, total: int, already: int, quiet: bool, every: float = 2.0):
+        self.total, self.done, self.quiet, self.every = total, already, quiet, every
+        self.start_done, self.t0, self.last = already, time.perf_counter(), 0.0
+
+    def update(self, done: int, force: bool = False) -> None:
+        """Report ``done`` finished frames."""
+        self.done = done
+        now = time.perf_counter()
+        if self.quiet or (not force and now - self.last < self.every):
+            return
+        self.last = now
+        rate = (done - self.start_done) / max(now - self.t0, 1e-9)
+        left = self.total - done
+        eta = _hms(left / rate) if rate > 0 else "?"
+        print(f"[synth] {done}/{self.total} frames  {rate:.2f} img/s  ETA {eta}",
+              file=sys.stderr, flush=True)
+
+
+def _hms(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
+
+
+def check_framing(opts, jobs) -> float:
+    """Geometric check that no pose of ``jobs`` puts the hand outside the frame.
+
+    Returns:
+        The smallest margin in pixels.
+
+    Raises:
+        OptionError: If the hand would leave the frame at the largest requested scale.
+
+    """
+    if not jobs:
+        return float("inf")
+    poses = np.array([j.pose for j in jobs])
+    margin = float(framing_margin_px(forward_kinematics(poses, FIELD_INDEX), opts.resolution,
+                                     opts.scale_range[1]).min())
+    if margin < 0:
+        raise OptionError(f"--scale-range up to {opts.scale_range[1]:g} lets the hand leave the "
+                          f"{opts.resolution[0]}x{opts.resolution[1]} frame "
+                          f"(by {-margin:.0f} px); use a smaller scale")
+    return margin
+
+
+def prepare(opts):
+    """Validate everything that can fail before rendering; return this process's jobs."""
+    jobs = select_jobs(opts.structures, opts.step, opts.seed, opts.limit, opts.shard)
+    check_framing(opts, jobs)
+    if opts.contact_sheet and opts.image_format != "png":
+        raise OptionError("--contact-sheet needs --image-format png")
+    if opts.worker == (0, 1):
+        try:
+            records.check_run_config(opts.out, run_config(opts))
+        except ValueError as exc:
+            raise OptionError(str(exc)) from None
+        for structure in opts.structures:
+            os.makedirs(os.path.join(opts.out, "images", structure), exist_ok=True)
+        os.makedirs(os.path.join(opts.out, "records"), exist_ok=True)
+        if opts.keep_rgba:
+            os.makedirs(os.path.join(opts.out, "rgba"), exist_ok=True)
+        remove_stale_temps(opts.out)
+    w, ws = opts.worker
+    return jobs, jobs[w::ws]
+
+
+def render_jobs(opts, jobs, progress: Progress | None) -> int:
+    """Render the unfinished jobs; return how many frames were rendered now."""
+    todo = [j for j in jobs if not records.is_done(opts.out, j, opts.image_format)]
+    if not todo:
+        return 0
+    from synth.scene import BlenderImageIO, HandScene  # bpy from here on
+
+    scene = HandScene(opts.resolution, opts.engine, opts.samples)
+    scene.set_forearm_visible(not opts.hide_forearm)
+    io = BlenderImageIO()
+    bg_files = [] if opts.background in ("white", "procedural") else background_files(
+        opts.background)
+    w, h = opts.resolution
+    done = len(jobs) - len(todo)
+    try:
+        for job in todo:
+            p = frame_params(opts.seed, job.pose_id, opts.skin_tone, opts.light_jitter,
+                             opts.scale_range, opts.left_hand_prob)
+            scene.set_skin(skin_colour(p.skin_tone))
+            scene.set_light_rotation(p.light_deg)
+            scene.set_scale(p.scale)
+            rgba = scene.render(job.pose)
+            if p.mirror:
+                rgba = rgba[:, ::-1]
+            background = None
+            if opts.background == "procedural":
+                background = procedural_background(p.background_seed, h, w)
+            elif bg_files:
+                src = io.read_rgb(bg_files[p.background_seed % len(bg_files)])
+                background = fit_background(src, h, w, p.background_seed)
+            image = composite(rgba, background)
+            rel = records.image_relpath(job, opts.image_format)
+            path = os.path.join(opts.out, rel)
+            if opts.image_format == "png":
+                write_png(path, image, opts.png_level)
+            else:
+                io.write_jpeg(path, image, opts.jpeg_quality)
+            mask = rgba[..., 3] > 127  # alpha > 0.5
+            if opts.keep_rgba:
+                write_png(os.path.join(opts.out, "rgba", f"{job.pose_id:06d}.png"), rgba)
+            rec = records.frame_record(job, rel, mask, p, opts.rle == "compressed")
+            records.write_record(opts.out, job, rec)
+            done += 1
+            if progress:
+                progress.update(done)
+    finally:
+        scene.close()
+    return len(todo)
+
+
+def _count_done(opts, jobs) -> int:
+    return sum(os.path.exists(records.record_path(opts.out, j.pose_id)) for j in jobs)
+
+
+def spawn_workers(opts, jobs, launcher: list, argv: list, progress: Progress) -> int:
+    """Run ``opts.workers`` render processes on disjoint parts of ``jobs``; wait for them."""
+    procs = [subprocess.Popen(launcher + argv + ["--worker", f"{w}/{opts.workers}", "--quiet"])
+             for w in range(opts.workers)]
+    try:
+        while any(p.poll() is None for p in procs):
+            time.sleep(0.5)
+            progress.update(_count_done(opts, jobs))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    return max(p.returncode for p in procs)
+
+
+def run(opts, launcher: list, argv: list) -> int:
+    """Render a shard (or one worker's part of it) and assemble its annotations.
+
+    Args:
+        opts: Validated options.
+        launcher: Command prefix that starts this script again (for ``--workers``).
+        argv: This process's own arguments (passed on to workers).
+
+    Returns:
+        Exit status.
+
+    """
+    jobs, mine = prepare(opts)
+    is_worker = opts.worker != (0, 1)
+    progress = Progress(len(jobs), _count_done(opts, jobs), opts.quiet or is_worker)
+    if opts.workers > 1 and not is_worker:
+        status = spawn_workers(opts, jobs, launcher, argv, progress)
+        if status:
+            print(f"error: a render worker failed (status {status})", file=sys.stderr)
+            return 1
+    else:
+        render_jobs(opts, mine, progress)
+    if is_worker:
+        return 0
+    progress.update(_count_done(opts, jobs), force=True)
+    counts = records.assemble(opts.out, jobs, run_config(opts))
+    if not opts.quiet:
+        print(f"[synth] wrote {counts['images']} images, {counts['annotations']} annotations "
+              f"to {os.path.join(opts.out, records.ANNOTATIONS)}", file=sys.stderr)
+    if opts.contact_sheet:
+        from synth.contact_sheet import write_contact_sheet
+
+        write_contact_sheet(opts.out, opts.contact_sheet)
+    return 0 if counts["missing"] == 0 else 1

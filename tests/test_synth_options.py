@@ -1,0 +1,74 @@
+"""Bad input fails with one 'error: ...' line and status 2 before anything renders."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = str(REPO / "synth" / "render_poses.py")
+
+
+def _run(args, blender=False):
+    if blender:
+        cmd = [shutil.which("blender"), "-b", "--factory-startup", "-P", SCRIPT, "--", *args]
+    else:
+        cmd = [sys.executable, SCRIPT, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO)
+
+
+def _bad_cases(tmp_path):
+    empty = tmp_path / "no_images"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not an image")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    out = str(tmp_path / "out")
+    return {
+        "engine": (["--out", out, "--engine", "mitsuba"], "--engine"),
+        "resolution": (["--out", out, "--resolution", "1280by720"], "--resolution"),
+        "resolution-size": (["--out", out, "--resolution", "0x720"], "--resolution"),
+        "shard-format": (["--out", out, "--shard", "2"], "--shard"),
+        "shard-range": (["--out", out, "--shard", "3/3"], "--shard"),
+        "unwritable": (["--out", str(blocker / "sub")], "cannot write"),
+        "empty-background": (["--out", out, "--background", str(empty)], "no images"),
+        "structure": (["--out", out, "--structures", "L3"], "--structures"),
+        "step": (["--out", out, "--step", "7"], "--step"),
+        "missing-out": ([], "--out"),
+        "scale": (["--out", out, "--scale-range", "1,3"], "leave"),
+    }
+
+
+@pytest.mark.parametrize("case", ["engine", "resolution", "resolution-size", "shard-format",
+                                  "shard-range", "unwritable", "empty-background", "structure",
+                                  "step", "missing-out", "scale"])
+def test_bad_input_one_line_error(tmp_path, case):
+    args, needle = _bad_cases(tmp_path)[case]
+    res = _run(args)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], lines
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out" / "images").exists()
+
+
+def test_resume_with_other_settings_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text('{"seed": 5}')
+    res = _run(["--out", str(out), "--limit", "1"])
+    assert res.returncode == 2 and res.stderr.startswith("error: ")
+    assert "other settings" in res.stderr
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("blender") is None, reason="no blender binary")
+def test_bad_input_through_blender_binary(tmp_path):
+    res = _run(["--out", str(tmp_path / "o"), "--engine", "mitsuba"], blender=True)
+    assert res.returncode == 2
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "--engine" in errors[0]
+    assert "Traceback" not in res.stderr
