@@ -6,6 +6,7 @@ No bpy here, so bad input fails in a fraction of a second with ``error: ...`` an
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ class Options:
     worker: tuple
     keep_rgba: bool = False
     hide_forearm: bool = False
+    sequence: int = 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--quiet", action="store_true", help="no progress lines")
     add("--keep-rgba", action="store_true", help="also keep the raw RGBA renders in DIR/rgba/")
     add("--hide-forearm", action="store_true", help="render the hand without its forearm")
+    add("--sequence", default="0",
+        help="render N frames along a smooth path (a clip with known masks) instead of the grid")
     add("--worker", default="0/1", help=argparse.SUPPRESS)
     return ap
 
@@ -209,7 +213,9 @@ def parse_options(argv: list[str]) -> Options:
         workers=_number(a.workers, "--workers", int, 1, 64), rle=a.rle,
         contact_sheet=os.path.abspath(a.contact_sheet) if a.contact_sheet else None,
         quiet=a.quiet, worker=_fraction(a.worker, "--worker"), keep_rgba=a.keep_rgba,
-        hide_forearm=a.hide_forearm)
+        hide_forearm=a.hide_forearm, sequence=_number(a.sequence, "--sequence", int, 0, 10**6))
+    if opts.sequence:
+        opts = dataclasses.replace(opts, structures=("L11",))
     check_writable(opts.out)
     if opts.contact_sheet:
         check_writable(os.path.dirname(opts.contact_sheet))

@@ -22,11 +22,12 @@ from synth.joblist import select_jobs
 from synth.options import OptionError, background_files
 from synth.pose import FIELD_INDEX
 from synth.randomize import fit_background, frame_params, procedural_background, skin_colour
+from synth.sequence import sequence_jobs
 from synth.skeleton import forward_kinematics
 
 _FRAME_KEYS = ("structures", "step", "resolution", "engine", "samples", "limit", "shard", "seed",
                "image_format", "png_level", "jpeg_quality", "background", "skin_tone",
-               "light_jitter", "scale_range", "left_hand_prob", "rle", "hide_forearm")
+               "light_jitter", "scale_range", "left_hand_prob", "rle", "hide_forearm", "sequence")
 
 
 def run_config(opts) -> dict:
@@ -85,7 +86,11 @@ def check_framing(opts, jobs) -> float:
 
 def prepare(opts):
     """Validate everything that can fail before rendering; return this process's jobs."""
-    jobs = select_jobs(opts.structures, opts.step, opts.seed, opts.limit, opts.shard)
+    if opts.sequence:
+        k, n = opts.shard
+        jobs = sequence_jobs(opts.sequence, opts.seed)[k::n]
+    else:
+        jobs = select_jobs(opts.structures, opts.step, opts.seed, opts.limit, opts.shard)
     check_framing(opts, jobs)
     if opts.contact_sheet and opts.image_format != "png":
         raise OptionError("--contact-sheet needs --image-format png")

@@ -89,13 +89,13 @@ def evaluate_runs(out: Path, manifests: dict[str, dict], opts: list[str],
 
 
 def annotate_clip(out: Path, weights: str, opts: list[str], score_thresh: float) -> dict:
-    """Render a generated clip and draw the model's hands on it."""
-    from ..data.toy_clip import write_toy_clip
+    """Render a synthetic clip (a smooth path through the pose space) and draw the hands on it."""
+    from ..data.synth_clip import write_synth_clip
 
     clip_dir = out / "clip"
     clip = clip_dir / "clip.mp4"
     if not clip.exists():
-        write_toy_clip(clip_dir, frames=48, size=(320, 180), fps=12.0)
+        write_synth_clip(clip_dir, frames=48, resolution="320x180", fps=12.0)
     annotated = out / "clip_hands.mp4"
     summary_file = out / "clip_summary.json"
     if annotated.exists() and summary_file.exists():

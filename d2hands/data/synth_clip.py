@@ -1,0 +1,78 @@
+"""A rendered test clip: ``synth/render_poses.py --sequence N`` frames encoded to MP4.
+
+Writes ``OUT/render/`` (the frames and their COCO file), ``OUT/clip.mp4`` and
+``OUT/annotations.json`` whose image ids are frame indices (0-based), as
+``tools/visualize_video.py --save-predictions`` numbers them, with ``file_name`` relative to
+``OUT``.
+
+    python -m d2hands.data.synth_clip OUT [--frames 48] [--resolution 320x180] [--background DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+
+from ..io_utils import write_json_atomic
+from ..video.writer import SafeVideoWriter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "320x180",
+                     fps: float = 12.0, background: str | None = None, seed: int = 0) -> Path:
+    """Render (or resume rendering) the clip and encode it; return the MP4's path.
+
+    Args:
+        out_dir: output folder.
+        frames: number of frames along the path.
+        resolution: ``WIDTHxHEIGHT``.
+        fps: frame rate of the MP4.
+        background: a folder with background photo(s); white if None.
+        seed: seed of the finger states along the path.
+    """
+    out_dir = Path(out_dir)
+    render = out_dir / "render"
+    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--out", str(render),
+               "--sequence", str(frames), "--resolution", resolution, "--seed", str(seed),
+               "--quiet"]
+    if background:
+        command += ["--background", str(background)]
+    subprocess.run(command, check=True)
+    coco = json.loads((render / "annotations.json").read_text())
+    images = sorted(coco["images"], key=lambda img: img["pose_id"])
+    frame_of = {img["id"]: img["pose_id"] for img in images}
+    width, height = images[0]["width"], images[0]["height"]
+    with SafeVideoWriter(out_dir / "clip.mp4", fps, (width, height)) as writer:
+        for img in images:
+            writer.write(cv2.imread(str(render / img["file_name"]), cv2.IMREAD_COLOR))
+    clip_coco = dict(coco)
+    clip_coco["images"] = [dict(img, id=img["pose_id"], file_name=f"render/{img['file_name']}")
+                           for img in images]
+    clip_coco["annotations"] = [dict(a, image_id=frame_of[a["image_id"]])
+                                for a in coco["annotations"]]
+    write_json_atomic(out_dir / "annotations.json", clip_coco)
+    return out_dir / "clip.mp4"
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir")
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--resolution", default="320x180")
+    parser.add_argument("--fps", type=float, default=12.0)
+    parser.add_argument("--background", default=None, help="folder of background photo(s)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(write_synth_clip(args.out_dir, args.frames, args.resolution, args.fps,
+                           args.background, args.seed))
+
+
+if __name__ == "__main__":
+    main()
