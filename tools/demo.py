@@ -26,7 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="SHORTxLONG side the tiny model sees (train and test)")
     parser.add_argument("--subsets", type=int, default=4)
     parser.add_argument("--schedule", default="all,all,3+,heads")
-    parser.add_argument("--iters", type=int, default=100, help="iterations per session")
+    parser.add_argument("--iters", type=int, default=200, help="iterations per session")
     parser.add_argument("--score-thresh", type=float, default=0.5)
     args = parser.parse_args(argv)
     if args.real is not None and not ((args.real / "images").is_dir()

@@ -48,7 +48,8 @@ def session_table(manifest: dict) -> list[str]:
         lines.append(
             f"| {plan['index'] + 1} | {plan['layers']} | {plan['iters']} | "
             f"{state.get('avg_loss') or nan:.4f} | {state.get('final_loss') or nan:.4f} | "
-            f"{state.get('trainable_params', '–')} | {state.get('saturation_step', '–')} | "
+            f"{state.get('trainable_params', '–')} | "
+            f"{'–' if state.get('saturation_step') is None else state['saturation_step']} | "
             f"{state.get('wall_time_s') or nan:.0f} |")
     return lines
 

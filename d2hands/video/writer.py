@@ -29,12 +29,18 @@ class SafeVideoWriter:
         self.partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix or '.mp4'}")
         self.fps, self.size, self.frames = fps, size, 0
         self.writer, self.fourcc = None, None
-        for fourcc in FOURCCS:
-            writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*fourcc), fps, size)
-            if writer.isOpened():
-                self.writer, self.fourcc = writer, fourcc
-                break
-            writer.release()
+        previous = cv2.getLogLevel()
+        cv2.setLogLevel(0)  # silent: a missing H.264 encoder is expected, not an error
+        try:
+            for fourcc in FOURCCS:
+                writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*fourcc), fps,
+                                         size)
+                if writer.isOpened():
+                    self.writer, self.fourcc = writer, fourcc
+                    break
+                writer.release()
+        finally:
+            cv2.setLogLevel(previous)
         if self.writer is None:
             self.partial.unlink(missing_ok=True)
             raise UsageError(f"this OpenCV build has no MP4 encoder (tried {', '.join(FOURCCS)})")
