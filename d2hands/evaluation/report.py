@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 
+from ..io_utils import write_bytes_atomic
 from .coco_ap import AP_KEYS
 from .hand_metrics import HAND_KEYS
 from .pixel_metrics import PIXEL_KEYS
@@ -21,25 +20,8 @@ CSV_COLUMNS = (
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write a file through a temporary file in the same folder and ``os.replace``.
-
-    Args:
-        path: Destination.
-        data: Content (str is written as UTF-8).
-
-    """
-    path = os.fspath(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write a file atomically (str as UTF-8); see :func:`d2hands.io_utils.write_bytes_atomic`."""
+    write_bytes_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def metrics_json(metrics: dict) -> str:
