@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +61,42 @@ def contact_sheet(frames: list[np.ndarray]) -> np.ndarray:
     return np.vstack(rows)
 
 
+class _Drawer:
+    """Draws and encodes batches in order (one thread, so VideoVisualizer's colours stay stable)."""
+
+    def __init__(self, visualizer, writer, options: AnnotateOptions, sheet_at: set[int]):
+        self.visualizer, self.writer, self.options, self.sheet_at = (visualizer, writer, options,
+                                                                      sheet_at)
+        self.timing = {"draw": 0.0, "encode": 0.0}
+        self.results, self.sheet, self.done = [], [], 0
+
+    def __call__(self, batch, predictions) -> None:
+        for (index, frame), instances in zip(batch, predictions, strict=True):
+            instances = keep_hands(instances, self.options.score_thresh, self.options.top1)
+            if self.options.save_predictions:
+                for result in instances_to_coco_json(instances, index):
+                    result["category_id"] = self.options.hand_category_id
+                    self.results.append(result)
+            start = time.perf_counter()
+            drawn = self.visualizer.draw_instance_predictions(frame[:, :, ::-1], instances)
+            annotated = np.ascontiguousarray(drawn.get_image()[:, :, ::-1])
+            self.timing["draw"] += time.perf_counter() - start
+            start = time.perf_counter()
+            self.writer.write(annotated)
+            self.timing["encode"] += time.perf_counter() - start
+            if self.done in self.sheet_at:
+                self.sheet.append(annotated)
+            self.done += 1
+
+
 def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
                    options: AnnotateOptions) -> dict:
     """Write ``out_path`` with predicted hands drawn on every processed frame.
 
     The output keeps the input's size; its frame rate is the input's divided by ``every``, so
-    it plays in real time. Nothing is written under a final name before the end.
+    it plays in real time. Drawing and encoding of one batch run in a second thread while the
+    model predicts the next (at most one batch waits). Nothing is written under a final name
+    before the end.
 
     Returns:
         Summary: frames, fps, codec and mean model / drawing / encoding milliseconds per frame.
@@ -75,43 +106,35 @@ def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
         planned = min(planned, options.max_frames)
     sheet_at = set(np.linspace(0, max(planned - 1, 0), min(SHEET_FRAMES, planned)).round()
                    .astype(int).tolist())
-    visualizer = VideoVisualizer(metadata)
-    timing = {"model": 0.0, "draw": 0.0, "encode": 0.0}
-    results, sheet, done = [], [], 0
+    model_seconds = 0.0
     fps = source.fps / options.every
     with SafeVideoWriter(out_path, fps, (source.width, source.height)) as writer, \
-            tqdm(total=planned, unit="frame", desc="annotate") as progress:
+            tqdm(total=planned, unit="frame", desc="annotate") as progress, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        drawer = _Drawer(VideoVisualizer(metadata), writer, options, sheet_at)
         frames = source.frames(options.every, options.max_frames)
+        pending = None
         while True:
             batch = [item for _, item in zip(range(options.batch), frames, strict=False)]
             if not batch:
                 break
             start = time.perf_counter()
             predictions = predictor([frame for _, frame in batch])
-            timing["model"] += time.perf_counter() - start
-            for (index, frame), instances in zip(batch, predictions, strict=True):
-                instances = keep_hands(instances, options.score_thresh, options.top1)
-                if options.save_predictions:
-                    for result in instances_to_coco_json(instances, index):
-                        result["category_id"] = options.hand_category_id
-                        results.append(result)
-                start = time.perf_counter()
-                drawn = visualizer.draw_instance_predictions(frame[:, :, ::-1], instances)
-                annotated = np.ascontiguousarray(drawn.get_image()[:, :, ::-1])
-                timing["draw"] += time.perf_counter() - start
-                start = time.perf_counter()
-                writer.write(annotated)
-                timing["encode"] += time.perf_counter() - start
-                if done in sheet_at:
-                    sheet.append(annotated)
-                done += 1
+            model_seconds += time.perf_counter() - start
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(drawer, batch, predictions)
             progress.update(len(batch))
+        if pending is not None:
+            pending.result()
         codec = writer.fourcc
     if options.save_predictions:
-        write_json_atomic(options.save_predictions, results)
-    if options.contact_sheet and sheet:
-        ok, png = cv2.imencode(".png", contact_sheet(sheet))
+        write_json_atomic(options.save_predictions, drawer.results)
+    if options.contact_sheet and drawer.sheet:
+        ok, png = cv2.imencode(".png", contact_sheet(drawer.sheet))
         write_bytes_atomic(options.contact_sheet, png.tobytes())
-    per_frame = {f"{k}_ms": round(1000 * v / max(done, 1), 2) for k, v in timing.items()}
-    return {"frames": done, "fps": fps, "size": [source.width, source.height], "codec": codec,
-            **per_frame}
+    done = max(drawer.done, 1)
+    per_frame = {"model_ms": round(1000 * model_seconds / done, 2),
+                 **{f"{k}_ms": round(1000 * v / done, 2) for k, v in drawer.timing.items()}}
+    return {"frames": drawer.done, "fps": fps, "size": [source.width, source.height],
+            "codec": codec, **per_frame}
