@@ -28,6 +28,22 @@ def real_data():
     return REAL_DATA
 
 
+def read_video(path):
+    """(fps, list of BGR frames) of a video, read with OpenCV."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return fps, frames
+
+
 def tool_env():
     """Environment for running tools/ scripts as subprocesses."""
     env = dict(os.environ)

@@ -5,6 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import read_video
 from pycocotools import mask as mask_utils
 
 from synth.sequence import sequence_poses
@@ -26,15 +27,9 @@ def test_synth_clip_frames_match_annotations(tmp_path):
     from d2hands.data.synth_clip import write_synth_clip
 
     clip = write_synth_clip(tmp_path, frames=6, resolution="160x96", fps=6.0)
-    capture = cv2.VideoCapture(str(clip))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
+    fps, frames = read_video(clip)
     assert len(frames) == 6 and frames[0].shape == (96, 160, 3)
-    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(6.0)
+    assert fps == pytest.approx(6.0)
     coco = json.loads((tmp_path / "annotations.json").read_text())
     assert [img["id"] for img in coco["images"]] == list(range(6))
     for img in coco["images"]:

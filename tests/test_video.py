@@ -8,7 +8,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT, tool_env
+from conftest import ROOT, read_video, tool_env
 
 TINY = str(ROOT / "configs" / "hands_tiny_cpu.yaml")
 TOOL = str(ROOT / "tools" / "visualize_video.py")
@@ -39,19 +39,6 @@ def tiny_weights(tmp_path_factory):
 def run(*args):
     return subprocess.run([sys.executable, TOOL, "--config-file", TINY, *map(str, args)],
                           capture_output=True, text=True, env=tool_env(), timeout=600)
-
-
-def read_video(path):
-    capture = cv2.VideoCapture(str(path))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return fps, frames
 
 
 @pytest.mark.slow

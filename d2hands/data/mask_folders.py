@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
-from pycocotools import mask as mask_utils
 
+from .annotations import hands_coco, mask_annotation
 from .errors import ProblemList
 from .image_checks import probe_image
 
@@ -134,13 +134,6 @@ def masks_to_coco(images_dir: Path, masks_dir: Path, boxes_dir: Path | None = No
         images.append({"id": image_id, "file_name": path.name, "width": size[0],
                        "height": size[1]})
         for part in split_instances(mask, min_area, boxes):
-            rle = mask_utils.encode(np.asfortranarray(part))
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": image_id, "category_id": 1,
-                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
-                "area": float(mask_utils.area(rle)), "bbox": mask_utils.toBbox(rle).tolist(),
-                "iscrowd": 0,
-            })
+            annotations.append(mask_annotation(part, len(annotations) + 1, image_id))
     problems.raise_if_any()
-    return {"images": images, "annotations": annotations,
-            "categories": [{"id": 1, "name": "hand"}]}
+    return hands_coco(images, annotations)

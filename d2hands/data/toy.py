@@ -12,9 +12,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from ..io_utils import write_json_atomic
+from .annotations import hands_coco, mask_annotation
 
 
 def draw_hand(mask: np.ndarray, center: tuple[float, float], scale: float, angle: float,
@@ -89,15 +89,8 @@ def write_toy_coco(out_dir: str | Path, num_images: int = 16, size: tuple[int, i
         images.append({"id": index + 1, "file_name": file_name, "width": size[0],
                        "height": size[1]})
         for mask in masks:
-            rle = mask_utils.encode(np.asfortranarray(mask))
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": index + 1, "category_id": 1,
-                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
-                "bbox": mask_utils.toBbox(rle).tolist(), "area": float(mask_utils.area(rle)),
-                "iscrowd": 0,
-            })
-    coco = {"images": images, "annotations": annotations,
-            "categories": [{"id": 1, "name": "hand"}]}
+            annotations.append(mask_annotation(mask, len(annotations) + 1, index + 1))
+    coco = hands_coco(images, annotations)
     json_path = out_dir / "annotations.json"
     write_json_atomic(json_path, coco)
     return json_path

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from ..io_utils import write_json_atomic
 from ..video.writer import SafeVideoWriter
+from .annotations import hands_coco, mask_annotation
 from .toy import draw_hand
 
 
@@ -40,18 +40,12 @@ def write_toy_clip(out_dir: str | Path, frames: int = 12, size: tuple[int, int] 
                     phase))
                 draw_hand(mask, center, 0.16 * min(width, height), 0.3 * math.sin(phase + k), 0.3)
                 frame[mask.astype(bool)] = (120, 160, 210)
-                rle = mask_utils.encode(np.asfortranarray(mask))
-                annotations.append({
-                    "id": len(annotations) + 1, "image_id": index, "category_id": 1,
-                    "segmentation": {"size": rle["size"], "counts": rle["counts"].decode()},
-                    "bbox": mask_utils.toBbox(rle).tolist(), "area": float(mask_utils.area(rle)),
-                    "iscrowd": 0})
+                annotations.append(mask_annotation(mask, len(annotations) + 1, index))
             name = f"frame_{index:05d}.png"
             cv2.imwrite(str(out_dir / "frames" / name), frame)
             images.append({"id": index, "file_name": name, "width": width, "height": height})
             writer.write(frame)
-    write_json_atomic(out_dir / "annotations.json", {
-        "images": images, "annotations": annotations, "categories": [{"id": 1, "name": "hand"}]})
+    write_json_atomic(out_dir / "annotations.json", hands_coco(images, annotations))
     return out_dir / "clip.mp4"
 
 
