@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--hands", type=int, default=2,
                         help="predictions drawn per frame (the clip has 2 hands; an untrained "
                              "model would otherwise fill every frame with its top-k boxes)")
+    parser.add_argument("--weights", default="",
+                        help="trained checkpoint (default: random weights, whose masks are "
+                             "fragmented into many islands, the worst case for drawing)")
     parser.add_argument("opts", nargs="*", help="KEY VALUE config overrides")
     args = parser.parse_args()
 
@@ -49,8 +52,9 @@ def main() -> None:
     clip = write_toy_clip(work / "clip", frames=args.frames, size=(width, height), fps=30.0)
     cfg = build_cfg(args.config, args.opts + ["MODEL.WEIGHTS", ""])
     torch.manual_seed(0)
-    weights = work / "model.pth"
-    DetectionCheckpointer(build_model(cfg), save_dir=str(work)).save("model")
+    weights = Path(args.weights) if args.weights else work / "model.pth"
+    if not args.weights:
+        DetectionCheckpointer(build_model(cfg), save_dir=str(work)).save("model")
     cfg.defrost()
     cfg.MODEL.WEIGHTS = str(weights)
     cfg.freeze()
@@ -70,22 +74,43 @@ def main() -> None:
         def __call__(self, batch):
             return [instances[: args.hands] for instances in super().__call__(batch)]
 
-    for batch in (1, args.batch):
+    for batch, threaded in ((1, False), (1, True), (args.batch, True)):
         batch_predictor = TopK(cfg, str(weights))
         batch_predictor(frames[:1])
         start = time.perf_counter()
         summary = annotate_video(source, batch_predictor, metadata, work / f"out{batch}.mp4",
-                                 AnnotateOptions(score_thresh=0.0, batch=batch))
-        results[batch] = {"wall_s": time.perf_counter() - start, **summary}
-    added = results[1]["wall_s"] / model_only - 1
+                                 AnnotateOptions(score_thresh=0.0, batch=batch,
+                                                 draw_in_thread=threaded))
+        results[f"batch {batch}, {'thread' if threaded else 'inline'}"] = {
+            "wall_s": time.perf_counter() - start, **summary}
+    added = {name: r["wall_s"] / model_only - 1 for name, r in results.items()}
     print(json.dumps({"config": Path(args.config).name, "frames": len(frames),
                       "size": args.size, "model_only_s": round(model_only, 2),
                       "annotate": {b: {k: r[k] for k in ("wall_s", "model_ms", "draw_ms",
                                                          "encode_ms")}
                                    for b, r in results.items()}}, default=str))
-    print(f"drawing + encoding add {100 * added:.1f}% to the model-only loop (target <= 15%)")
-    for batch, result in results.items():
-        print(f"batch {batch}: {len(frames) / result['wall_s']:.2f} FPS annotated")
+    for name, result in results.items():
+        print(f"{name}: drawing + encoding add {100 * added[name]:.1f}% to the model-only loop "
+              f"(target <= 15%); {len(frames) / result['wall_s']:.2f} FPS annotated")
+    stock_ms, fast_ms = drawing_ms(frames, TopK(cfg, str(weights)), metadata)
+    print(f"drawing alone: stock VideoVisualizer {stock_ms:.0f} ms/frame, "
+          f"HandsVideoVisualizer {fast_ms:.0f} ms/frame ({stock_ms / fast_ms:.1f}x)")
+
+
+def drawing_ms(frames, predictor, metadata) -> tuple[float, float]:
+    """Mean ms per frame of stock VideoVisualizer and of d2hands' drawing, same predictions."""
+    from detectron2.utils.video_visualizer import VideoVisualizer
+
+    from d2hands.video.drawing import HandsVideoVisualizer
+
+    predictions = [predictor([frame])[0] for frame in frames]
+    times = []
+    for visualizer in (VideoVisualizer(metadata), HandsVideoVisualizer(metadata)):
+        start = time.perf_counter()
+        for frame, instances in zip(frames, predictions, strict=True):
+            visualizer.draw_instance_predictions(frame[:, :, ::-1], instances).get_image()
+        times.append(1000 * (time.perf_counter() - start) / len(frames))
+    return times[0], times[1]
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def test_folder_top1_every_and_max_frames(clip, tiny_weights, tmp_path):
     out = tmp_path / "folder.mp4"
     result = run("--weights", tiny_weights, "--input", clip.parent / "frames", "--output", out,
                  "--every", "2", "--max-frames", "4", "--top-1", "--score-thresh", "0.0",
-                 "--fps", "10", "--save-predictions", tmp_path / "p.json")
+                 "--fps", "10", "--draw-thread", "on", "--save-predictions", tmp_path / "p.json")
     assert result.returncode == 0, result.stderr[-3000:]
     fps, frames = read_video(out)
     assert len(frames) == 4 and fps == pytest.approx(5.0)

@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-frames", type=int, default=None)
     parser.add_argument("--every", type=int, default=1, help="process every K-th frame")
     parser.add_argument("--batch", type=int, default=1, help="frames per model call")
+    parser.add_argument("--draw-thread", choices=("auto", "on", "off"), default="auto",
+                        help="draw in a second thread while the model runs (auto: on a GPU or "
+                             "with 4+ CPU cores, where it pays)")
     parser.add_argument("--fps", type=float, default=30.0,
                         help="frame rate of image sequences (videos keep their own)")
     parser.add_argument("--save-predictions", type=Path,
@@ -61,6 +64,8 @@ def main(argv=None) -> dict:
     metadata = MetadataCatalog.get("d2hands_video").set(thing_classes=["hand"])
     options = AnnotateOptions(score_thresh=args.score_thresh, top1=args.top_1, every=args.every,
                               max_frames=args.max_frames, batch=args.batch,
+                              draw_in_thread={"auto": None, "on": True, "off": False}[
+                                  args.draw_thread],
                               save_predictions=args.save_predictions,
                               contact_sheet=args.contact_sheet)
     summary = annotate_video(source, predictor, metadata, args.output, options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 from detectron2.evaluation.coco_evaluation import instances_to_coco_json
-from detectron2.utils.video_visualizer import VideoVisualizer
 from tqdm import tqdm
 
 from ..io_utils import write_bytes_atomic, write_json_atomic
+from .drawing import HandsVideoVisualizer
 from .sources import FrameSource
 from .writer import SafeVideoWriter
 
@@ -35,6 +36,7 @@ class AnnotateOptions:
     save_predictions: Path | None = None
     contact_sheet: Path | None = None
     hand_category_id: int = 1
+    draw_in_thread: bool | None = None  # None: only with spare cores (see draw_in_thread())
 
 
 def keep_hands(instances, score_thresh: float, top1: bool):
@@ -44,6 +46,19 @@ def keep_hands(instances, score_thresh: float, top1: bool):
         best = int(instances.scores.argmax())
         instances = instances[best:best + 1]
     return instances
+
+
+def draw_in_thread(option: bool | None) -> bool:
+    """Whether drawing should overlap inference in a second thread.
+
+    It pays only when the model leaves cores free: on a GPU, or with 4+ CPU cores. On 2 cores the
+    thread slows the model more than it saves (measured in benchmarks/bench_video_overhead.py).
+    """
+    if option is not None:
+        return option
+    import torch
+
+    return torch.cuda.is_available() or (os.cpu_count() or 1) >= 4
 
 
 def contact_sheet(frames: list[np.ndarray]) -> np.ndarray:
@@ -62,7 +77,7 @@ def contact_sheet(frames: list[np.ndarray]) -> np.ndarray:
 
 
 class _Drawer:
-    """Draws and encodes batches in order (one thread, so VideoVisualizer's colours stay stable)."""
+    """Draws and encodes batches in frame order (so VideoVisualizer's colours stay stable)."""
 
     def __init__(self, visualizer, writer, options: AnnotateOptions, sheet_at: set[int]):
         self.visualizer, self.writer, self.options, self.sheet_at = (visualizer, writer, options,
@@ -94,8 +109,9 @@ def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
     """Write ``out_path`` with predicted hands drawn on every processed frame.
 
     The output keeps the input's size; its frame rate is the input's divided by ``every``, so
-    it plays in real time. Drawing and encoding of one batch run in a second thread while the
-    model predicts the next (at most one batch waits). Nothing is written under a final name
+    it plays in real time. Where cores are spare (``draw_in_thread``), drawing and encoding of one
+    batch run in a second thread while the model predicts the next (at most one batch waits);
+    otherwise they run in line. Nothing is written under a final name
     before the end.
 
     Returns:
@@ -107,11 +123,12 @@ def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
     sheet_at = set(np.linspace(0, max(planned - 1, 0), min(SHEET_FRAMES, planned)).round()
                    .astype(int).tolist())
     model_seconds = 0.0
+    threaded = draw_in_thread(options.draw_in_thread)
     fps = source.fps / options.every
     with SafeVideoWriter(out_path, fps, (source.width, source.height)) as writer, \
             tqdm(total=planned, unit="frame", desc="annotate") as progress, \
             ThreadPoolExecutor(max_workers=1) as pool:
-        drawer = _Drawer(VideoVisualizer(metadata), writer, options, sheet_at)
+        drawer = _Drawer(HandsVideoVisualizer(metadata), writer, options, sheet_at)
         frames = source.frames(options.every, options.max_frames)
         pending = None
         while True:
@@ -123,7 +140,10 @@ def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
             model_seconds += time.perf_counter() - start
             if pending is not None:
                 pending.result()
-            pending = pool.submit(drawer, batch, predictions)
+            if threaded:
+                pending = pool.submit(drawer, batch, predictions)
+            else:
+                drawer(batch, predictions)
             progress.update(len(batch))
         if pending is not None:
             pending.result()
