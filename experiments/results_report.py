@@ -71,7 +71,10 @@ def error_sheet(run: Path, case: str, held: str) -> np.ndarray:
     metrics = json.loads((run / "eval" / case / held / "metrics.json").read_text())
     thresh = metrics["settings"]["score_thresh"]
     gt = COCO(metrics["settings"]["ground_truth"])
-    kept = [r for r in predictions_of(run, case, held) if r["score"] >= thresh]
+    kept: dict[int, list[dict]] = {}
+    for result in predictions_of(run, case, held):
+        if result["score"] >= thresh:
+            kept.setdefault(result["image_id"], []).append(result)
     tiles = []
     for image_id in sorted(gt.getImgIds()):
         info = gt.loadImgs(image_id)[0]
@@ -80,7 +83,7 @@ def error_sheet(run: Path, case: str, held: str) -> np.ndarray:
         for ann in gt.loadAnns(gt.getAnnIds(imgIds=image_id)):
             truth |= gt.annToMask(ann).astype(bool)
         predicted = np.zeros(shape, bool)
-        for result in (r for r in kept if r["image_id"] == image_id):
+        for result in kept.get(image_id, []):
             predicted |= mask_utils.decode(result["segmentation"]).astype(bool)
         tile = np.zeros((*shape, 3), np.uint8)
         tile[truth & predicted] = (0, 200, 0)

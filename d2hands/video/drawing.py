@@ -19,7 +19,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from detectron2.utils.video_visualizer import VideoVisualizer, _DetectedInstance
-from detectron2.utils.visualizer import GenericMask, VisImage, Visualizer, _create_text_labels
+from detectron2.utils.visualizer import (
+    ColorMode,
+    GenericMask,
+    VisImage,
+    Visualizer,
+    _create_text_labels,
+)
 
 MASK_ALPHA = 0.5  # VideoVisualizer's alpha in ColorMode.IMAGE
 
@@ -78,8 +84,12 @@ class HandsVideoVisualizer(VideoVisualizer):
     costs about as much as drawing two hands on it). Not thread-safe: one drawer per instance.
     """
 
+    def __init__(self, metadata, instance_mode=ColorMode.IMAGE):
+        super().__init__(metadata, instance_mode)
+        self._cached_visualizer: Visualizer | None = None
+
     def _visualizer_for(self, frame: np.ndarray) -> Visualizer:
-        cached = getattr(self, "_cached_visualizer", None)
+        cached = self._cached_visualizer
         if cached is None or cached.img.shape != frame.shape:
             cached = Visualizer(frame, self.metadata)
             cached.output = OverlayImage(cached.img)
