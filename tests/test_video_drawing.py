@@ -84,3 +84,33 @@ def test_boxes_only_and_empty_predictions():
         frame, Instances((H, W), pred_boxes=Boxes(torch.zeros((0, 4))), scores=torch.zeros(0),
                          pred_classes=torch.zeros(0, dtype=torch.long)))
     assert np.array_equal(empty.get_image(), frame)
+
+
+def test_bgr_frames_give_the_stock_picture_in_bgr():
+    rgb = np.random.default_rng(2).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    np.random.seed(0)
+    expected = VideoVisualizer(_metadata()).draw_instance_predictions(
+        rgb, _predictions(0)).get_image()
+    fast = HandsVideoVisualizer(_metadata())
+    np.random.seed(0)
+    got = fast.draw_with_colors(bgr, _predictions(0), fast.assign_colors(_predictions(0)),
+                                bgr=True)
+    assert np.abs(got[:, :, ::-1].astype(int) - expected).max() <= 3
+    assert np.array_equal(bgr, rgb[:, :, ::-1])  # the input frame is left as it was
+
+
+def test_fragmented_masks_match_the_stock_visualizer():
+    """Poorly trained models give masks in many specks: single pixels, short runs, thin lines."""
+    rng = np.random.default_rng(3)
+    specks = (rng.random((2, H, W)) > 0.997).astype(np.uint8)
+    specks[0, 40, 100:103] = 1  # a run of 3 pixels (kept by detectron2)
+    specks[0, 60, 100:102] = 1  # a run of 2 (dropped)
+    specks[1, 100:106, 200] = 1  # a vertical line
+    for k in range(5):
+        specks[1, 150 + k, 300 + k] = 1  # a diagonal line
+    instances = _predictions(0)
+    instances.pred_masks = instances.pred_masks | torch.from_numpy(specks.astype(bool))
+    frame = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    ((expected, got),) = _draw_both([frame], [instances])
+    assert np.abs(got.astype(int) - expected).max() <= 3

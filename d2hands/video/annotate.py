@@ -93,8 +93,8 @@ class _Drawer:
                     result["category_id"] = self.options.hand_category_id
                     self.results.append(result)
             start = time.perf_counter()
-            drawn = self.visualizer.draw_instance_predictions(frame[:, :, ::-1], instances)
-            annotated = np.ascontiguousarray(drawn.get_image()[:, :, ::-1])
+            annotated = self.visualizer.draw_with_colors(
+                frame, instances, self.visualizer.assign_colors(instances), bgr=True)
             self.timing["draw"] += time.perf_counter() - start
             start = time.perf_counter()
             self.writer.write(annotated)

@@ -58,7 +58,7 @@ class SafeVideoWriter:
         self.writer.release()
         capture = cv2.VideoCapture(str(self.partial))
         readable = 0
-        while capture.read()[0]:
+        while capture.grab():  # decodes without converting to BGR
             readable += 1
         capture.release()
         if readable != self.frames:
