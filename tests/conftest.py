@@ -28,6 +28,18 @@ def real_data():
     return REAL_DATA
 
 
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op torch thread: on the shared 2-core machine, two threads spin and run 3x
+    slower (MobileNetV2's many small ops up to 20x). Use with ``pytest.mark.usefixtures``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def read_video(path):
     """(fps, list of BGR frames) of a video, read with OpenCV."""
     import cv2

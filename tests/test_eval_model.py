@@ -21,13 +21,7 @@ PIXEL_KEYS = {"precision", "recall", "F1", "hand_IoU", "mIoU", "per_image_F1"}
 AP_KEYS = {"AP", "AP50", "AP75", "APs", "APm", "APl"}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on the shared 2-core machine, two threads spin and run 3x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def one_thread_env():
@@ -56,7 +50,7 @@ def tiny_weights(toy_sets, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tiny_model")
     before = torch.get_num_threads()
-    torch.set_num_threads(1)  # module-scoped: the autouse fixture has not run yet
+    torch.set_num_threads(1)  # module-scoped: one_torch_thread (per test) has not run yet
     cfg = build_cfg(TINY, register_opts(toy_sets) + [
         "SOLVER.MAX_ITER", "4", "SOLVER.CHECKPOINT_PERIOD", "100", "OUTPUT_DIR", str(out)])
     trainer = HandsTrainer(cfg)

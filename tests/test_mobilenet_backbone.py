@@ -19,13 +19,7 @@ CPU = str(ROOT / "configs" / "hands_mnv2_fpn_cpu.yaml")
 BODY = "backbone.bottom_up."
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """MobileNetV2's many small ops slow down 20x when 2 threads share busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def load_tool(name):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
+import io
 import sys
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from d2hands.cli import UsageError, run_cli
+from d2hands.io_utils import write_bytes_atomic
 from d2hands.modeling import STAGES, MobileNetV2Body, convert_state_dict, unwrap_state_dict
 from d2hands.modeling.mobilenet_weights import BODY_PREFIX, COUNTER, WeightsConversionError
 
@@ -92,18 +93,6 @@ def max_stage_difference(original: nn.Sequential, converted: dict[str, torch.Ten
             for name, end in STAGE_ENDS.items()}
 
 
-def save_atomic(checkpoint: dict, output: Path) -> None:
-    """``torch.save`` to a temporary file beside ``output``, then rename it into place."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.parent / f".{output.name}.{os.getpid()}.tmp"
-    try:
-        torch.save(checkpoint, temporary)
-        os.replace(temporary, output)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -147,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: converted body differs from the original by {worst:.3e} "
                       f"> {args.tolerance}", file=sys.stderr)
                 return 1
-    save_atomic({"model": converted, "__author__": f"d2hands convert_weights from {source.name}"},
-                args.output)
+    checkpoint = io.BytesIO()
+    torch.save({"model": converted, "__author__": f"d2hands convert_weights from {source.name}"},
+               checkpoint)
+    write_bytes_atomic(args.output, checkpoint.getvalue())
     print(f"wrote {args.output}")
     return 0
 

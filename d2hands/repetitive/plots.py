@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 
+from ..io_utils import write_bytes_atomic  # noqa: E402
 from .manifest import load_manifest  # noqa: E402
 from .saturation import default_window, smooth_losses  # noqa: E402
 from .session import LOSSES, read_loss_lines  # noqa: E402
@@ -36,12 +36,10 @@ def load_run(run_dir: Path) -> dict:
 
 
 def _save(fig, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, png.getvalue())
 
 
 def plot_average_losses(runs: list[dict], path: Path) -> None:

@@ -93,8 +93,7 @@ class _Drawer:
                     result["category_id"] = self.options.hand_category_id
                     self.results.append(result)
             start = time.perf_counter()
-            annotated = self.visualizer.draw_with_colors(
-                frame, instances, self.visualizer.assign_colors(instances), bgr=True)
+            annotated = self.visualizer.draw(frame, instances, bgr=True)
             self.timing["draw"] += time.perf_counter() - start
             start = time.perf_counter()
             self.writer.write(annotated)
@@ -111,8 +110,7 @@ def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
     The output keeps the input's size; its frame rate is the input's divided by ``every``, so
     it plays in real time. Where cores are spare (``draw_in_thread``), drawing and encoding of one
     batch run in a second thread while the model predicts the next (at most one batch waits);
-    otherwise they run in line. Nothing is written under a final name
-    before the end.
+    otherwise they run in line. Nothing is written under a final name before the end.
 
     Returns:
         Summary: frames, fps, codec and mean model / drawing / encoding milliseconds per frame.

@@ -196,10 +196,13 @@ class HandsVideoVisualizer(VideoVisualizer):
             masks=masks, labels=labels, assigned_colors=colors, alpha=MASK_ALPHA)
         return visualizer.output.get_image()
 
+    def draw(self, frame: np.ndarray, predictions, bgr: bool = False) -> np.ndarray:
+        """Assign this frame's colours and draw; frames must come in order (see assign_colors)."""
+        return self.draw_with_colors(frame, predictions, self.assign_colors(predictions), bgr)
+
     def draw_instance_predictions(self, frame, predictions):
         """Drop-in for the stock method (RGB frame); returns an object with ``get_image()``."""
-        image = self.draw_with_colors(frame, predictions, self.assign_colors(predictions))
-        return _Drawn(image)
+        return _Drawn(self.draw(frame, predictions))
 
 
 class _Drawn:
