@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
 CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
 PY = sys.executable
-RENDER_COMMON = ["--resolution", "384x288", "--workers", "2", "--quiet"]
+RENDER_COMMON = ["--preset", "paper", "--resolution", "384x288", "--workers", "2", "--quiet"]
 DR_SWITCHES = ["--background", "procedural", "--skin-tone", "0,1", "--light-jitter", "45",
                "--scale-range", "1.0,1.2", "--left-hand-prob", "0.5"]
 SCHEDULE = "all,all,3+,4+,heads"

@@ -1,5 +1,7 @@
 """Contact sheet: 12 rendered frames from both structures with their mask outlines, as one PNG.
 
+Each hand's outline has its own colour (red, then blue).
+
 Usage: ``python -m synth.contact_sheet DIR --out sheet.png`` on a render output folder (PNG
 images), or ``render_poses.py ... --contact-sheet sheet.png`` right after rendering.
 """
@@ -19,6 +21,7 @@ from synth.rle import decode
 TILES = 12
 COLUMNS = 4
 TILE_WIDTH = 400
+OUTLINE_COLOURS = ((230, 20, 20), (20, 90, 230))
 
 
 def pick_images(images: list[dict], count: int = TILES) -> list[dict]:
@@ -56,12 +59,17 @@ def write_contact_sheet(out_dir: str, sheet_path: str, count: int = TILES) -> st
     """
     with open(os.path.join(out_dir, "annotations.json"), encoding="utf-8") as f:
         coco = json.load(f)
-    anns = {a["image_id"]: a for a in coco["annotations"]}
+    anns: dict[int, list] = {}
+    for a in coco["annotations"]:
+        anns.setdefault(a["image_id"], []).append(a)
     tiles = []
     for im in pick_images(coco["images"], count):
         img = read_png(os.path.join(out_dir, im["file_name"])).copy()
-        if im["id"] in anns:
-            img[_outline(decode(anns[im["id"]]["segmentation"]))] = (230, 20, 20)
+        for k, ann in enumerate(anns.get(im["id"], [])):
+            edge = _outline(decode(ann["segmentation"]))
+            edge[1:] |= edge[:-1].copy()  # two pixels wide: still visible after downscaling
+            edge[:, 1:] |= edge[:, :-1].copy()
+            img[edge] = OUTLINE_COLOURS[k % len(OUTLINE_COLOURS)]
         step = max(1, img.shape[1] // TILE_WIDTH)
         tile = img[::step, ::step]
         tile[:2], tile[-2:], tile[:, :2], tile[:, -2:] = 160, 160, 160, 160

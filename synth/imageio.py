@@ -116,9 +116,9 @@ def composite(rgba: np.ndarray, background: np.ndarray | None) -> np.ndarray:
         return out
     cols = np.flatnonzero(alpha.any(axis=0))
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    a = alpha[box].astype(np.uint32)[..., None]
-    fg = rgba[box][..., :3].astype(np.uint32)
-    out[box] = ((fg * a + out[box].astype(np.uint32) * (255 - a) + 127) // 255).astype(np.uint8)
+    a = alpha[box].astype(np.uint16)[..., None]  # 255 * 255 + 127 still fits in 16 bits
+    fg = rgba[box][..., :3].astype(np.uint16)
+    out[box] = ((fg * a + out[box].astype(np.uint16) * (255 - a) + 127) // 255).astype(np.uint8)
     return out
 
 

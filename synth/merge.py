@@ -3,8 +3,9 @@
 Usage: ``python -m synth.merge DIR/shard0 DIR/shard1 ... --out DIR/annotations.json``. The merged
 file must sit in a folder that contains every shard folder; image paths are rewritten relative to
 it (use that folder as the image root, e.g. ``shard0/images/L2/000012.png``); images and
-annotations are renumbered 1..N in (pose id, shard order) order, and the same pose appearing in
-two shards is an error.
+annotations are renumbered 1..N in (pose id, shard order) order; the same pose appearing in
+two shards, or shards rendered with different options (preset, view, mask extent, ...: every
+setting of ``run.json`` but the shard), is an error.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 
 from synth.fsutil import atomic_write_json
 from synth.records import ANNOTATIONS, CATEGORY
+
+SHARD_KEYS = ("shard",)
 
 
 def merge(dirs: list[str], out_json: str) -> dict:
@@ -37,7 +40,7 @@ def merge(dirs: list[str], out_json: str) -> dict:
         if os.path.relpath(os.path.abspath(d), root).startswith(".."):
             raise ValueError(f"shard {d!r} is not inside {root!r}, the merged file's folder "
                              "(the image root); write the merged file next to the shards")
-    entries, seen = [], {}
+    entries, seen, settings = [], {}, None
     for order, d in enumerate(dirs):
         path = os.path.join(d, ANNOTATIONS)
         try:
@@ -47,6 +50,14 @@ def merge(dirs: list[str], out_json: str) -> dict:
             raise ValueError(f"{path}: {exc}") from None
         if [c.get("name") for c in coco.get("categories", [])] != [CATEGORY["name"]]:
             raise ValueError(f"{path}: expected the single category 'hand'")
+        own = {k: v for k, v in coco.get("info", {}).get("settings", {}).items()
+               if k not in SHARD_KEYS}
+        if settings is None:
+            settings, first = own, d
+        elif own != settings:
+            diff = sorted(k for k in set(own) | set(settings) if own.get(k) != settings.get(k))
+            raise ValueError(f"{d} was rendered with other options than {first} "
+                             f"({', '.join(diff)}); merge shards of one run only")
         anns: dict[int, list] = {}
         for a in coco["annotations"]:
             anns.setdefault(a["image_id"], []).append(a)
@@ -66,8 +77,10 @@ def merge(dirs: list[str], out_json: str) -> dict:
         for a in anns:
             annotations.append(dict(a, id=len(annotations) + 1, image_id=new_id))
     merged = {"info": {"description": "d2hands synthetic hands, merged shards",
-                       "shards": [os.path.abspath(d) for d in dirs]},
-              "images": images, "annotations": annotations, "categories": [CATEGORY]}
+                       "shards": [os.path.abspath(d) for d in dirs],
+                       "settings": dict(settings or {}, shard=None)},
+              "images": images, "annotations": annotations,
+              "categories": coco.get("categories", [CATEGORY])}
     os.makedirs(root, exist_ok=True)
     atomic_write_json(out_json, merged)
     return merged

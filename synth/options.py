@@ -50,6 +50,30 @@ class Options:
     keep_rgba: bool = False
     hide_forearm: bool = False
     sequence: int = 0
+    preset: str = "paper"
+    mask_extent: str = "hand+forearm"
+    forearm: str = "skin"
+    view: str = "front"
+    hand_size: tuple = (0.05, 0.6)
+    hands_per_image: str = "1"
+
+    @property
+    def photo(self) -> bool:
+        """True for the photo look (placed hands), False for the paper's fixed camera."""
+        return self.preset == "photo"
+
+
+# Defaults per preset; an option given on the command line wins.
+PRESETS = {
+    "photo": {"mask_extent": "hand", "forearm": "mixed", "view": "mixed",
+              "hand_size": "0.05,0.6", "hands_per_image": "mixed", "skin_tone": "0,1",
+              "light_jitter": "30", "scale_range": "1", "left_hand_prob": "0"},
+    "paper": {"mask_extent": "hand+forearm", "forearm": "skin", "view": "front",
+              "hand_size": None, "hands_per_image": "1", "skin_tone": "0.2",
+              "light_jitter": "0", "scale_range": "1", "left_hand_prob": "0"},
+}
+CHOICES = {"mask_extent": ("hand", "hand+forearm"), "forearm": ("skin", "sleeve", "mixed"),
+           "view": ("front", "egocentric", "mixed"), "hands_per_image": ("1", "2", "mixed")}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,11 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
     add("--image-format", default="png", help="png or jpg")
     add("--png-level", default="1", help="zlib level of PNGs, 0-9")
     add("--jpeg-quality", default="95", help="JPEG quality, 1-100")
+    add("--preset", default="photo",
+        help="photo (default: hands as people photograph them) or paper (the paper's look: one "
+             "right hand, front views, forearm in the mask)")
+    add("--mask-extent", default=None, help="hand (mask stops at the wrist) or hand+forearm")
+    add("--forearm", default=None, help="skin, sleeve or mixed (photo default: mixed)")
+    add("--view", default=None, help="front, egocentric or mixed (photo default: mixed)")
+    add("--hand-size", default=None,
+        help="LO,HI: hand length as a fraction of the image height, in (0, 1] (photo default: "
+             "0.05,0.6, log-uniform)")
+    add("--hands-per-image", default=None, help="1, 2 or mixed (photo default: mixed)")
     add("--background", default="white", help="white, procedural, or a folder of images")
-    add("--skin-tone", default="0.2", help="T or LO,HI in [0, 1] (0 light, 1 dark)")
-    add("--light-jitter", default="0", help="random light rotation, +- degrees")
-    add("--scale-range", default="1", help="S or LO,HI: apparent hand size (camera distance)")
-    add("--left-hand-prob", default="0", help="probability of mirroring into a left hand")
+    add("--skin-tone", default=None,
+        help="T or LO,HI in [0, 1] (0 light, 1 dark); default 0,1 (paper: 0.2)")
+    add("--light-jitter", default=None,
+        help="random light rotation, +- degrees; default 30 (paper: 0)")
+    add("--scale-range", default=None,
+        help="paper preset: S or LO,HI, apparent hand size (camera distance)")
+    add("--left-hand-prob", default=None,
+        help="paper preset: probability of mirroring into a left hand")
     add("--workers", default="1", help="render processes on this machine")
     add("--rle", default="compressed", help="compressed (COCO strings) or list counts")
     add("--contact-sheet", default=None, help="also write a PNG sheet of the rendered frames")
@@ -112,6 +150,15 @@ def _range(text: str, name: str, low: float, high: float) -> tuple:
     if values[0] > values[1]:
         raise OptionError(f"{name}: LO must not exceed HI, got {text!r}")
     return tuple(values)
+
+
+def _hand_size(text: str | None) -> tuple:
+    if text is None:
+        return ()
+    low, high = _range(text, "--hand-size", -float("inf"), float("inf"))
+    if not 0 < low <= high <= 1:
+        raise OptionError(f"--hand-size must lie in (0, 1], got {text!r}")
+    return low, high
 
 
 def _fraction(text: str, name: str) -> tuple:
@@ -177,6 +224,31 @@ def parse_options(argv: list[str]) -> Options:
 
     """
     a = build_parser().parse_args(argv)
+    if a.preset not in PRESETS:
+        raise OptionError(f"unknown --preset {a.preset!r}; choose photo or paper")
+    preset = PRESETS[a.preset]
+    if a.preset == "paper":
+        for key in ("view", "hand_size", "hands_per_image"):
+            if getattr(a, key) is not None:
+                flag = "--" + key.replace("_", "-")
+                raise OptionError(f"{flag} needs --preset photo (the paper preset renders one "
+                                  "right hand in front views at --scale-range)")
+        if a.forearm not in (None, "skin"):
+            raise OptionError("--forearm sleeve/mixed needs --preset photo (the paper hand "
+                              "has a bare forearm)")
+    else:
+        for key, flag in (("scale_range", "--scale-range"), ("left_hand_prob",
+                                                              "--left-hand-prob")):
+            if getattr(a, key) is not None:
+                raise OptionError(f"{flag} belongs to --preset paper; the photo preset sizes "
+                                  "hands with --hand-size and draws left hands itself")
+    for key, default in preset.items():
+        if getattr(a, key) is None:
+            setattr(a, key, default)
+    for key, allowed in CHOICES.items():
+        if getattr(a, key) not in allowed:
+            flag = "--" + key.replace("_", "-")
+            raise OptionError(f"{flag} takes {', '.join(allowed)}, got {getattr(a, key)!r}")
     structures = tuple(s.strip() for s in a.structures.split(",") if s.strip())
     bad = [s for s in structures if s not in STRUCTURES]
     if not structures or bad:
@@ -213,7 +285,9 @@ def parse_options(argv: list[str]) -> Options:
         workers=_number(a.workers, "--workers", int, 1, 64), rle=a.rle,
         contact_sheet=os.path.abspath(a.contact_sheet) if a.contact_sheet else None,
         quiet=a.quiet, worker=_fraction(a.worker, "--worker"), keep_rgba=a.keep_rgba,
-        hide_forearm=a.hide_forearm, sequence=_number(a.sequence, "--sequence", int, 0, 10**6))
+        hide_forearm=a.hide_forearm, sequence=_number(a.sequence, "--sequence", int, 0, 10**6),
+        preset=a.preset, mask_extent=a.mask_extent, forearm=a.forearm, view=a.view,
+        hand_size=_hand_size(a.hand_size), hands_per_image=a.hands_per_image)
     if opts.sequence:
         opts = dataclasses.replace(opts, structures=("L11",))
     check_writable(opts.out)

@@ -11,9 +11,13 @@ import json
 import os
 
 from synth.fsutil import atomic_write_json
+from synth.keypoints import KEYPOINT_NAMES, SKELETON
 from synth.rle import encode, mask_area, mask_bbox
 
-CATEGORY = {"id": 1, "name": "hand", "supercategory": "person"}
+CATEGORY = {"id": 1, "name": "hand", "supercategory": "person", "keypoints": KEYPOINT_NAMES,
+            "skeleton": SKELETON}
+MIN_AREA = 16  # pixels: a hand cut down to less than this by the frame edge is not annotated
+MAX_HANDS = 2
 RUN_FILE = "run.json"
 ANNOTATIONS = "annotations.json"
 
@@ -34,33 +38,38 @@ def is_done(out: str, job, image_format: str) -> bool:
             and os.path.exists(os.path.join(out, image_relpath(job, image_format))))
 
 
-def frame_record(job, file_name: str, mask, params, compressed: bool) -> dict:
+def frame_record(job, file_name: str, size: tuple, image_info: dict, instances: list,
+                 compressed: bool) -> dict:
     """COCO image + annotation entries of one rendered frame.
 
     Args:
         job: The ``synth.joblist.Job``.
         file_name: Image path relative to the output folder.
-        mask: (H, W) boolean mask from the render's alpha.
-        params: The frame's ``synth.randomize.FrameParams``.
+        size: (height, width).
+        image_info: Extra image fields (hands, view, mask extent, ...).
+        instances: Per hand: ``(mask, keypoints, num_keypoints, extra fields)``; hands whose
+            visible mask is smaller than ``MIN_AREA`` pixels get no annotation.
         compressed: Use compressed RLE strings.
 
     Returns:
-        ``{"image": {...}, "annotations": [...]}`` (no annotation if the mask is empty).
+        ``{"image": {...}, "annotations": [...]}``.
 
     """
-    h, w = mask.shape
+    h, w = size
     ident = job.pose_id + 1
     image = {"id": ident, "file_name": file_name, "width": int(w), "height": int(h),
              "structure": job.structure, "pose": [round(v, 6) for v in job.pose],
-             "pose_id": job.pose_id, "grid_index": job.grid_index,
-             "hand": "left" if params.mirror else "right",
-             "skin_tone": round(params.skin_tone, 4), "scale": round(params.scale, 4)}
+             "pose_id": job.pose_id, "grid_index": job.grid_index, **image_info}
     anns = []
-    area = mask_area(mask)
-    if area:
-        anns.append({"id": ident, "image_id": ident, "category_id": CATEGORY["id"],
-                     "iscrowd": 0, "segmentation": encode(mask, compressed), "area": area,
-                     "bbox": mask_bbox(mask)})
+    for k, (mask, keypoints, num_keypoints, extra) in enumerate(instances):
+        area = mask_area(mask)
+        if area < MIN_AREA:
+            continue
+        anns.append({"id": job.pose_id * MAX_HANDS + k + 1, "image_id": ident,
+                     "category_id": CATEGORY["id"], "iscrowd": 0,
+                     "segmentation": encode(mask, compressed), "area": area,
+                     "bbox": mask_bbox(mask), "keypoints": keypoints,
+                     "num_keypoints": num_keypoints, **extra})
     return {"image": image, "annotations": anns}
 
 
@@ -110,7 +119,7 @@ def assemble(out: str, jobs, config: dict) -> dict:
             continue
         images.append(rec["image"])
         anns += rec["annotations"]
-    coco = {"info": {"description": "d2hands synthetic right hands (L2/L11 pose grid)",
+    coco = {"info": {"description": "d2hands synthetic hands (L2/L11 pose grid)",
                      "settings": config},
             "images": images, "annotations": anns, "categories": [CATEGORY]}
     atomic_write_json(os.path.join(out, ANNOTATIONS), coco)

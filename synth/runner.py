@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -19,15 +20,19 @@ from synth.camera import framing_margin_px
 from synth.fsutil import remove_stale_temps
 from synth.imageio import composite, write_png
 from synth.joblist import select_jobs
+from synth.keypoints import coco_keypoints
+from synth.labels import instance_mask, object_id
+from synth.layout import draw_layout
 from synth.options import OptionError, background_files
 from synth.pose import FIELD_INDEX
 from synth.randomize import fit_background, frame_params, procedural_background, skin_colour
 from synth.sequence import sequence_jobs
 from synth.skeleton import forward_kinematics
 
-_FRAME_KEYS = ("structures", "step", "resolution", "engine", "samples", "limit", "shard", "seed",
-               "image_format", "png_level", "jpeg_quality", "background", "skin_tone",
-               "light_jitter", "scale_range", "left_hand_prob", "rle", "hide_forearm", "sequence")
+_FRAME_KEYS = ("preset", "structures", "step", "resolution", "engine", "samples", "limit", "shard",
+               "seed", "image_format", "png_level", "jpeg_quality", "background", "skin_tone",
+               "light_jitter", "scale_range", "left_hand_prob", "rle", "hide_forearm", "sequence",
+               "mask_extent", "forearm", "view", "hand_size", "hands_per_image")
 
 
 def run_config(opts) -> dict:
@@ -91,7 +96,8 @@ def prepare(opts):
         jobs = sequence_jobs(opts.sequence, opts.seed)[k::n]
     else:
         jobs = select_jobs(opts.structures, opts.step, opts.seed, opts.limit, opts.shard)
-    check_framing(opts, jobs)
+    if not opts.photo:
+        check_framing(opts, jobs)
     if opts.contact_sheet and opts.image_format != "png":
         raise OptionError("--contact-sheet needs --image-format png")
     if opts.worker == (0, 1):
@@ -110,53 +116,124 @@ def prepare(opts):
 
 
 def render_jobs(opts, jobs, progress: Progress | None) -> int:
-    """Render the unfinished jobs; return how many frames were rendered now."""
+    """Render the unfinished jobs; return how many frames were rendered now.
+
+    Blender renders on this thread; compositing, PNG encoding, RLE and the record of a frame
+    run on a writer thread meanwhile (zlib and numpy release the GIL), at most two frames
+    behind. A frame's record is still written after its image.
+    """
     todo = [j for j in jobs if not records.is_done(opts.out, j, opts.image_format)]
     if not todo:
         return 0
     from synth.scene import BlenderImageIO, HandScene  # bpy from here on
 
-    scene = HandScene(opts.resolution, opts.engine, opts.samples)
+    scene = HandScene(opts.resolution, opts.engine, opts.samples, photo=opts.photo)
     scene.set_forearm_visible(not opts.hide_forearm)
     io = BlenderImageIO()
     bg_files = [] if opts.background in ("white", "procedural") else background_files(
         opts.background)
-    w, h = opts.resolution
     done = len(jobs) - len(todo)
+    frame = _photo_frame if opts.photo else _paper_frame
+    pending: list = []
     try:
-        for job in todo:
-            p = frame_params(opts.seed, job.pose_id, opts.skin_tone, opts.light_jitter,
-                             opts.scale_range, opts.left_hand_prob)
-            scene.set_skin(skin_colour(p.skin_tone))
-            scene.set_light_rotation(p.light_deg)
-            scene.set_scale(p.scale)
-            rgba = scene.render(job.pose)
-            if p.mirror:
-                rgba = rgba[:, ::-1]
-            background = None
-            if opts.background == "procedural":
-                background = procedural_background(p.background_seed, h, w)
-            elif bg_files:
-                src = io.read_rgb(bg_files[p.background_seed % len(bg_files)])
-                background = fit_background(src, h, w, p.background_seed)
-            image = composite(rgba, background)
-            rel = records.image_relpath(job, opts.image_format)
-            path = os.path.join(opts.out, rel)
-            if opts.image_format == "png":
-                write_png(path, image, opts.png_level)
-            else:
-                io.write_jpeg(path, image, opts.jpeg_quality)
-            mask = rgba[..., 3] > 127  # alpha > 0.5
-            if opts.keep_rgba:
-                write_png(os.path.join(opts.out, "rgba", f"{job.pose_id:06d}.png"), rgba)
-            rec = records.frame_record(job, rel, mask, p, opts.rle == "compressed")
-            records.write_record(opts.out, job, rec)
-            done += 1
-            if progress:
-                progress.update(done)
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            for job in todo:
+                rgba, background_seed, info, instances, mirror = frame(opts, scene, job)
+                background = _background(opts, io, bg_files, background_seed)
+                if opts.image_format == "png":
+                    pending.append(writer.submit(_write_frame, opts, job, rgba, background,
+                                                 info, instances, mirror, None))
+                else:  # JPEG goes through Blender, which must stay on this thread
+                    _write_frame(opts, job, rgba, background, info, instances, mirror, io)
+                    done += 1
+                while pending and (len(pending) > 2 or pending[0].done()):
+                    pending.pop(0).result()
+                    done += 1
+                if progress:
+                    progress.update(done)
+            for future in pending:
+                future.result()
     finally:
         scene.close()
     return len(todo)
+
+
+def _write_frame(opts, job, rgba, background, info, instances, mirror, io) -> None:
+    """Composite, write the image (then the raw RGBA if asked), then the frame's record."""
+    image = composite(rgba, background)
+    if mirror:
+        image = np.ascontiguousarray(image[:, ::-1])
+    rel = records.image_relpath(job, opts.image_format)
+    path = os.path.join(opts.out, rel)
+    if io is None:
+        write_png(path, image, opts.png_level)
+    else:
+        io.write_jpeg(path, image, opts.jpeg_quality)
+    if opts.keep_rgba:
+        write_png(os.path.join(opts.out, "rgba", f"{job.pose_id:06d}.png"),
+                  rgba[:, ::-1] if mirror else rgba)
+    rec = records.frame_record(job, rel, rgba.shape[:2], info, instances,
+                               opts.rle == "compressed")
+    records.write_record(opts.out, job, rec)
+
+
+def _background(opts, io, bg_files, seed):
+    w, h = opts.resolution
+    if opts.background == "procedural":
+        return procedural_background(seed, h, w)
+    if bg_files:
+        return fit_background(io.read_rgb(bg_files[seed % len(bg_files)]), h, w, seed)
+    return None
+
+
+def _paper_frame(opts, scene, job):
+    """One frame of the paper look: fixed camera, one right hand (left by mirroring)."""
+    p = frame_params(opts.seed, job.pose_id, opts.skin_tone, opts.light_jitter,
+                     opts.scale_range, opts.left_hand_prob)
+    scene.set_skin(skin_colour(p.skin_tone))
+    scene.set_light_rotation(p.light_deg)
+    scene.set_scale(p.scale)
+    rgba = scene.render(job.pose)
+    if opts.mask_extent == "hand+forearm" or opts.hide_forearm:
+        mask = rgba[..., 3] > 127  # alpha > 0.5: the forearm is bare skin
+    else:
+        mask = instance_mask(scene.render_ids(scene.hands_box(["right"])), "right", "hand")
+    points = scene.keypoints("right")
+    if p.mirror:
+        mask = mask[:, ::-1]
+    keypoints, count = coco_keypoints(points, mask, mirror=p.mirror)
+    side = "left" if p.mirror else "right"
+    info = {"hand": side, "skin_tone": round(p.skin_tone, 4), "scale": round(p.scale, 4),
+            "preset": "paper", "view": "front", "mask_extent": opts.mask_extent}
+    instance = (mask, keypoints, count, {"hand": side, "sleeve": False})
+    return rgba, p.background_seed, info, [instance], p.mirror
+
+
+def _photo_frame(opts, scene, job):
+    """One frame of the photo look: one or two placed hands, arms, sleeves, mask pass."""
+    key = 0 if opts.sequence else job.pose_id
+    lay = draw_layout(opts.seed, key, job.pose, opts.resolution, opts.view,
+                      opts.hands_per_image, opts.forearm, opts.hand_size, opts.skin_tone,
+                      opts.light_jitter)
+    scene.set_skin(skin_colour(lay.skin_tone))
+    scene.set_cloth(lay.cloth)
+    scene.set_light_rotation(lay.light_deg)
+    scene.place_hands(lay.hands, opts.hide_forearm)
+    rgba = scene.render_photo()
+    sides = [h.side for h in lay.hands]
+    parts = ("hand",) if opts.mask_extent == "hand" else ("hand", "forearm")
+    ids = scene.render_ids(scene.hands_box(sides, parts))
+    instances = []
+    for hand in lay.hands:
+        mask = instance_mask(ids, hand.side, opts.mask_extent)
+        keypoints, count = coco_keypoints(scene.keypoints(hand.side),
+                                          ids == object_id("hand", hand.side))
+        instances.append((mask, keypoints, count, {
+            "hand": hand.side, "size": round(hand.size, 4),
+            "sleeve": hand.sleeve is not None and not opts.hide_forearm}))
+    info = {"preset": "photo", "view": lay.view, "hands": len(lay.hands),
+            "mask_extent": opts.mask_extent, "skin_tone": round(lay.skin_tone, 4)}
+    return rgba, lay.background_seed, info, instances, False
 
 
 def _count_done(opts, jobs) -> int:

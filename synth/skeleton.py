@@ -20,24 +20,57 @@ import numpy as np
 
 FINGERS = ("little", "ring", "middle", "index")
 DIGITS = FINGERS + ("thumb",)
-FOREARM_LENGTH = 0.27
-FOREARM_RADII = (0.036, 0.029)  # at the elbow, at the wrist
-# Palm box in the wrist bone's frame (x from little side to thumb side, y wrist->knuckles, z).
-PALM_BOX = ((-0.046, 0.043), (-0.004, 0.097), (-0.016, 0.016))
 
-# Per finger: MCP position (x, y), splay angle in the palm plane (deg, + towards little finger),
-# phalanx lengths, radii (MCP, PIP, DIP, tip), abduction sign (+1 spreads away from the middle).
-_FINGER_DIMS = {
-    "index": ((0.030, 0.092), -6.0, (0.041, 0.025, 0.020), (0.0100, 0.0094, 0.0086, 0.0078), -1.0),
-    "middle": ((0.008, 0.097), 0.0, (0.045, 0.028, 0.021), (0.0102, 0.0096, 0.0088, 0.0080), -1.0),
-    "ring": ((-0.014, 0.093), 5.0, (0.042, 0.027, 0.020), (0.0096, 0.0090, 0.0083, 0.0076), 1.0),
-    "little": ((-0.034, 0.083), 11.0, (0.033, 0.019, 0.018), (0.0086, 0.0080, 0.0074, 0.0068), 1.0),
-}
-_THUMB_HEAD = (0.024, 0.020, 0.006)
-_THUMB_DIR = (0.62, 0.74, 0.26)
-_THUMB_FLEX_TOWARDS = (-0.55, 0.0, 0.84)  # flexion swings the thumb across the palm
-_THUMB_LENGTHS = (0.046, 0.032, 0.028)
-_THUMB_RADII = (0.0135, 0.0118, 0.0108, 0.0095)
+
+@dataclass(frozen=True)
+class HandDims:
+    """Everything that sizes a skeleton (metres, degrees).
+
+    Attributes:
+        fingers: Per finger: MCP position (x, y), splay angle in the palm plane (+ towards the
+            little finger), phalanx lengths, radii (MCP, PIP, DIP, tip), abduction sign.
+        thumb_head: CMC joint position.
+        thumb_dir: Direction of the thumb in the rest pose.
+        thumb_flex_towards: Flexion swings the thumb towards this direction.
+        thumb_lengths: Metacarpal, proximal and distal lengths.
+        thumb_radii: Radii at CMC, MCP, IP and tip.
+        palm_box: ((x0, x1), (y0, y1), (z0, z1)) in the wrist bone's frame.
+        forearm_length: Elbow to wrist.
+        forearm_radii: At the elbow, at the wrist.
+
+    """
+
+    fingers: dict
+    thumb_head: tuple
+    thumb_dir: tuple
+    thumb_flex_towards: tuple
+    thumb_lengths: tuple
+    thumb_radii: tuple
+    palm_box: tuple
+    forearm_length: float
+    forearm_radii: tuple
+
+
+# The paper-look hand of ``--preset paper`` (the geometry every earlier release rendered).
+PAPER_DIMS = HandDims(
+    fingers={
+        "index": ((0.030, 0.092), -6.0, (0.041, 0.025, 0.020),
+                  (0.0100, 0.0094, 0.0086, 0.0078), -1.0),
+        "middle": ((0.008, 0.097), 0.0, (0.045, 0.028, 0.021),
+                   (0.0102, 0.0096, 0.0088, 0.0080), -1.0),
+        "ring": ((-0.014, 0.093), 5.0, (0.042, 0.027, 0.020),
+                 (0.0096, 0.0090, 0.0083, 0.0076), 1.0),
+        "little": ((-0.034, 0.083), 11.0, (0.033, 0.019, 0.018),
+                   (0.0086, 0.0080, 0.0074, 0.0068), 1.0),
+    },
+    thumb_head=(0.024, 0.020, 0.006), thumb_dir=(0.62, 0.74, 0.26),
+    thumb_flex_towards=(-0.55, 0.0, 0.84), thumb_lengths=(0.046, 0.032, 0.028),
+    thumb_radii=(0.0135, 0.0118, 0.0108, 0.0095),
+    palm_box=((-0.046, 0.043), (-0.004, 0.097), (-0.016, 0.016)),
+    forearm_length=0.27, forearm_radii=(0.036, 0.029))
+FOREARM_LENGTH = PAPER_DIMS.forearm_length
+FOREARM_RADII = PAPER_DIMS.forearm_radii
+PALM_BOX = PAPER_DIMS.palm_box
 
 
 @dataclass(frozen=True)
@@ -80,17 +113,17 @@ def _frame(y_dir, z_hint) -> np.ndarray:
     return np.stack([np.cross(y, z), y, z], axis=1)
 
 
-def build_bones() -> list[Bone]:
+def build_bones(dims: HandDims = PAPER_DIMS) -> list[Bone]:
     """Return the 17 bones (forearm, wrist, 3 per digit) in parent-before-child order."""
     up = (0.0, 0.0, 1.0)
     bones = [
-        Bone("forearm", None, (0.0, -FOREARM_LENGTH, 0.0), _frame((0, 1, 0), up), FOREARM_LENGTH,
-             FOREARM_RADII, (None, None)),
+        Bone("forearm", None, (0.0, -dims.forearm_length, 0.0), _frame((0, 1, 0), up),
+             dims.forearm_length, dims.forearm_radii, (None, None)),
         Bone("wrist", "forearm", (0.0, 0.0, 0.0), _frame((0, 1, 0), up), 0.09,
              (0.0, 0.0), ("wrist_flex", "wrist_dev")),
     ]
     for finger in FINGERS:
-        (mx, my), splay, lengths, radii, sign = _FINGER_DIMS[finger]
+        (mx, my), splay, lengths, radii, sign = dims.fingers[finger]
         a = np.radians(splay)
         frame = _frame((-np.sin(a), np.cos(a), 0.0), up)
         head = np.array([mx, my, 0.0])
@@ -103,15 +136,15 @@ def build_bones() -> list[Bone]:
                               (radii[k], radii[k + 1]), dof, sign))
             head = head + frame[:, 1] * lengths[k]
             parent = name
-    frame = _frame(_THUMB_DIR, _THUMB_FLEX_TOWARDS)
-    head = np.array(_THUMB_HEAD)
+    frame = _frame(dims.thumb_dir, dims.thumb_flex_towards)
+    head = np.array(dims.thumb_head)
     parent = "wrist"
     for k, dof in enumerate((("thumb_cmc_flex", "thumb_cmc_abd"), ("thumb_mcp", None),
                              ("thumb_ip", None))):
         name = f"thumb_{k + 1}"
-        bones.append(Bone(name, parent, tuple(head), frame, _THUMB_LENGTHS[k],
-                          (_THUMB_RADII[k], _THUMB_RADII[k + 1]), dof, 1.0))
-        head = head + frame[:, 1] * _THUMB_LENGTHS[k]
+        bones.append(Bone(name, parent, tuple(head), frame, dims.thumb_lengths[k],
+                          (dims.thumb_radii[k], dims.thumb_radii[k + 1]), dof, 1.0))
+        head = head + frame[:, 1] * dims.thumb_lengths[k]
         parent = name
     return bones
 
@@ -148,7 +181,7 @@ def euler_xyz(x_deg, y_deg, z_deg) -> np.ndarray:
     return r
 
 
-def forward_kinematics(poses: np.ndarray, field_index: dict) -> dict:
+def forward_kinematics(poses: np.ndarray, field_index: dict, bones: list | None = None) -> dict:
     """Pose every bone for a batch of pose vectors.
 
     The armature object sits at the translation (v1-v3) and is rotated by the global rotation
@@ -158,12 +191,15 @@ def forward_kinematics(poses: np.ndarray, field_index: dict) -> dict:
     Args:
         poses: (N, 28) pose vectors.
         field_index: Map from field name to column, see ``synth.pose.FIELD_INDEX``.
+        bones: Bone table (default: the paper hand's ``BONES``).
 
     Returns:
         Dict with ``rot`` (N, B, 3, 3) world bone frames, ``head`` and ``tail`` (N, B, 3) world
         positions, in the order of ``BONES``.
 
     """
+    bones = BONES if bones is None else bones
+    index = {b.name: i for i, b in enumerate(bones)}
     poses = np.asarray(poses, float)
     n = poses.shape[0]
     obj_r = euler_xyz(poses[:, field_index["rx"]], poses[:, field_index["ry"]],
@@ -171,7 +207,7 @@ def forward_kinematics(poses: np.ndarray, field_index: dict) -> dict:
     obj_t = poses[:, [field_index["tx"], field_index["ty"], field_index["tz"]]]
     rots, heads = {}, {}
     zeros = np.zeros(n)
-    for bone in BONES:
+    for bone in bones:
         fx, fz = bone.dof
         ax = poses[:, field_index[fx]] if fx else zeros
         az = poses[:, field_index[fz]] * bone.abd_sign if fz else zeros
@@ -180,15 +216,15 @@ def forward_kinematics(poses: np.ndarray, field_index: dict) -> dict:
             rot = obj_r @ bone.frame
             head = obj_t + obj_r @ np.asarray(bone.head)
         else:
-            p = BONES[BONE_INDEX[bone.parent]]
+            p = bones[index[bone.parent]]
             rel_r = p.frame.T @ bone.frame
             rel_t = p.frame.T @ (np.asarray(bone.head) - np.asarray(p.head))
             rot = rots[p.name] @ rel_r
             head = heads[p.name] + np.einsum("nij,j->ni", rots[p.name], rel_t)
         rots[bone.name] = rot @ local
         heads[bone.name] = head
-    rot = np.stack([rots[b.name] for b in BONES], axis=1)
-    head = np.stack([heads[b.name] for b in BONES], axis=1)
-    lengths = np.array([b.length for b in BONES])
+    rot = np.stack([rots[b.name] for b in bones], axis=1)
+    head = np.stack([heads[b.name] for b in bones], axis=1)
+    lengths = np.array([b.length for b in bones])
     tail = head + rot[..., :, 1] * lengths[None, :, None]
     return {"rot": rot, "head": head, "tail": tail}

@@ -37,13 +37,28 @@ def _bad_cases(tmp_path):
         "structure": (["--out", out, "--structures", "L3"], "--structures"),
         "step": (["--out", out, "--step", "7"], "--step"),
         "missing-out": ([], "--out"),
-        "scale": (["--out", out, "--scale-range", "1,3"], "leave"),
+        "scale": (["--out", out, "--preset", "paper", "--scale-range", "1,3"], "leave"),
+        "preset": (["--out", out, "--preset", "studio"], "--preset"),
+        "view": (["--out", out, "--view", "top"], "--view"),
+        "extent": (["--out", out, "--mask-extent", "arm"], "--mask-extent"),
+        "forearm": (["--out", out, "--forearm", "glove"], "--forearm"),
+        "hand-size-zero": (["--out", out, "--hand-size", "0,0.5"], "--hand-size"),
+        "hand-size-over-one": (["--out", out, "--hand-size", "0.5,1.5"], "--hand-size"),
+        "hand-size-text": (["--out", out, "--hand-size", "big"], "--hand-size"),
+        "hands": (["--out", out, "--hands-per-image", "3"], "--hands-per-image"),
+        "paper-view": (["--out", out, "--preset", "paper", "--view", "egocentric"], "--view"),
+        "paper-sleeve": (["--out", out, "--preset", "paper", "--forearm", "sleeve"],
+                         "--forearm"),
+        "photo-scale": (["--out", out, "--scale-range", "1,2"], "--scale-range"),
     }
 
 
 @pytest.mark.parametrize("case", ["engine", "resolution", "resolution-size", "shard-format",
                                   "shard-range", "unwritable", "empty-background", "structure",
-                                  "step", "missing-out", "scale"])
+                                  "step", "missing-out", "scale", "preset", "view", "extent",
+                                  "forearm", "hand-size-zero", "hand-size-over-one",
+                                  "hand-size-text", "hands", "paper-view", "paper-sleeve",
+                                  "photo-scale"])
 def test_bad_input_one_line_error(tmp_path, case):
     args, needle = _bad_cases(tmp_path)[case]
     res = _run(args)

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = str(REPO / "synth" / "render_poses.py")
 HAS_BPY = importlib.util.find_spec("bpy") is not None
 BLENDER = shutil.which("blender")
-RES = ["--resolution", "320x180"]
+RES = ["--resolution", "320x180", "--preset", "paper"]  # the paper look; photo: test_synth_photo
 needs_bpy = pytest.mark.skipif(not HAS_BPY, reason="bpy wheel not installed")
 needs_blender = pytest.mark.skipif(BLENDER is None, reason="no blender binary")
 
@@ -92,7 +92,10 @@ def test_bpy_renders_both_structures(bpy_run):
     coco = json.loads((bpy_run / "annotations.json").read_text())
     assert sorted(i["structure"] for i in coco["images"]) == ["L11"] * 3 + ["L2"] * 3
     assert len({a["id"] for a in coco["annotations"]}) == len(masks) == 6
-    assert coco["categories"] == [{"id": 1, "name": "hand", "supercategory": "person"}]
+    (category,) = coco["categories"]
+    assert {k: category[k] for k in ("id", "name", "supercategory")} == {
+        "id": 1, "name": "hand", "supercategory": "person"}
+    assert len(category["keypoints"]) == 21
 
 
 @needs_bpy
@@ -115,7 +118,7 @@ def test_blender_binary_path(tmp_path):
 @needs_bpy
 def test_cycles_engine(tmp_path):
     out = render(tmp_path / "cy", "--limit", "2", "--resolution", "160x90", "--engine", "cycles",
-                 "--samples", "2", "--keep-rgba")
+                 "--samples", "2", "--keep-rgba", "--preset", "paper")
     assert len(check_output(out)) == 2
 
 

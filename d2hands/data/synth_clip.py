@@ -1,5 +1,8 @@
 """A rendered test clip: ``synth/render_poses.py --sequence N`` frames encoded to MP4.
 
+One photo-look hand in front view (its arm, sleeve and size stay the same over the clip), the
+mask stopping at the wrist.
+
 Writes ``OUT/render/`` (the frames and their COCO file), ``OUT/clip.mp4`` and
 ``OUT/annotations.json`` whose image ids are frame indices (0-based), as
 ``tools/visualize_video.py --save-predictions`` numbers them, with ``file_name`` relative to
@@ -40,7 +43,7 @@ def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "3
     render = out_dir / "render"
     command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--out", str(render),
                "--sequence", str(frames), "--resolution", resolution, "--seed", str(seed),
-               "--quiet"]
+               "--view", "front", "--hands-per-image", "1", "--quiet"]
     if background:
         command += ["--background", str(background)]
     subprocess.run(command, check=True)

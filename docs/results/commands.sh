@@ -1,5 +1,5 @@
-python synth/render_poses.py --out runs/s2r/synth_white --limit 1200 --seed 1 --resolution 384x288 --workers 2 --quiet --contact-sheet runs/s2r/synth_white_sheet.png
-python synth/render_poses.py --out runs/s2r/synth_dr --limit 1200 --seed 1 --resolution 384x288 --workers 2 --quiet --background procedural --skin-tone 0,1 --light-jitter 45 --scale-range 1.0,1.2 --left-hand-prob 0.5 --contact-sheet runs/s2r/synth_dr_sheet.png
+python synth/render_poses.py --out runs/s2r/synth_white --limit 1200 --seed 1 --preset paper --resolution 384x288 --workers 2 --quiet --contact-sheet runs/s2r/synth_white_sheet.png
+python synth/render_poses.py --out runs/s2r/synth_dr --limit 1200 --seed 1 --preset paper --resolution 384x288 --workers 2 --quiet --background procedural --skin-tone 0,1 --light-jitter 45 --scale-range 1.0,1.2 --left-hand-prob 0.5 --contact-sheet runs/s2r/synth_dr_sheet.png
 python tools/prepare_real.py --images ../shared/data/real/own_hands_50/images --masks ../shared/data/real/own_hands_50/masks --out runs/s2r/real/own50.json
 python -c 'import sys; from d2hands.data.coco_split import split_coco_file; split_coco_file(sys.argv[1], {'"'"'own25_train'"'"': 1, '"'"'own25_test'"'"': 1}, sys.argv[2], seed=0)' runs/s2r/real/own50.json runs/s2r/real
 python tools/prepare_real.py --images ../shared/data/real/fist_100/images --masks ../shared/data/real/fist_100/masks --out runs/s2r/real/fist100.json
