@@ -3,14 +3,16 @@
     python benchmarks/bench_render.py [--frames 200] [--naive-frames 20] [--resolution 1280x720]
     blender -b -P benchmarks/bench_render.py -- [same options]
 
-fast      : synth.runner as shipped (default engine: Workbench, AA off, PNG zlib level 1),
+fast      : synth.runner as shipped with the default (photo) preset: one or two hands, arms,
+            sleeves, Workbench colour pass + the cropped mask pass, keypoints, PNG zlib level 1,
             images + masks (RLE records) written, scene built once.
-fast-jpg  : the same with --image-format jpg.
-wb-aa8    : the same with Workbench 8x anti-aliasing (--samples 8).
+paper     : the same with --preset paper (one hand, mask from the alpha, no mask pass).
+fast-jpg  : the photo preset with --image-format jpg.
 fast-2proc: the command line with --workers 2, timed end to end (process start-up included;
             CPU time is not measured across processes).
-naive     : Cycles 8 samples, a full render + PNG save (write_still, RGBA, compression 15)
-            per pose, the PNG loaded back for its alpha to make the mask.
+naive     : the same photo scenes in Cycles with 8 samples: a full render + PNG save
+            (write_still, RGBA, compression 15), then one more full render per hand with
+            everything else hidden, each PNG loaded back for its alpha (a hand's mask).
 
 Prints img/s per variant, the fast/naive ratio and the projected time of the full default grid.
 """
@@ -63,27 +65,42 @@ def run_workers(out, frames, resolution, workers=2):
 def run_naive(out, frames, resolution):
     import bpy
 
+    from synth.layout import draw_layout
     from synth.scene import HandScene
 
     w, h = (int(v) for v in resolution.split("x"))
     jobs = select_jobs(("L2", "L11"), 2.0, 0, frames)
     t0, c0 = time.perf_counter(), time.process_time()
-    scene = HandScene((w, h), "cycles", 8)
+    scene = HandScene((w, h), "cycles", 8, photo=True)
     settings = scene.scene.render.image_settings
     settings.file_format, settings.color_mode, settings.compression = "PNG", "RGBA", 15
-    from synth.hand_model import apply_pose
 
-    for job in jobs:
-        apply_pose(scene.rig["armature"], job.pose)
-        path = os.path.join(out, f"{job.pose_id:06d}.png")
+    def render_alpha(path):
         scene.scene.render.filepath = path
         bpy.ops.render.render(write_still=True)
         img = bpy.data.images.load(path)
         px = np.empty(w * h * 4, np.float32)
         img.pixels.foreach_get(px)
         bpy.data.images.remove(img)
-        mask = px.reshape(h, w, 4)[::-1, :, 3] > 0.5
-        rec = records.frame_record(job, path, mask, _Params(), True)
+        return px.reshape(h, w, 4)[::-1, :, 3] > 0.5
+
+    for job in jobs:
+        lay = draw_layout(0, job.pose_id, job.pose, (w, h), "mixed", "mixed", "mixed",
+                          (0.05, 0.6), (0.0, 1.0), 30.0)
+        scene.place_hands(lay.hands)
+        path = os.path.join(out, f"{job.pose_id:06d}.png")
+        render_alpha(path)
+        shown = {o: o.hide_render for rig in scene.rigs.values() for o in
+                 (rig["hand"], rig["forearm"], rig["sleeve"])}
+        instances = []
+        for hand in lay.hands:
+            for obj in shown:
+                obj.hide_render = obj is not scene.rigs[hand.side]["hand"]
+            mask = render_alpha(os.path.join(out, f"{job.pose_id:06d}_{hand.side}.png"))
+            instances.append((mask, [], 0, {}))
+        for obj, hidden in shown.items():
+            obj.hide_render = hidden
+        rec = records.frame_record(job, path, (h, w), {}, instances, True)
         atomic_write_json(path + ".json", rec)
     scene.close()
     return len(jobs), time.perf_counter() - t0, time.process_time() - c0
@@ -94,15 +111,11 @@ def _report(name, n, wall, cpu):
     print(f"{name:10s} {n:4d} frames {wall:7.1f} s {n / wall:6.2f} img/s{cpu_text}", flush=True)
 
 
-class _Params:
-    mirror, skin_tone, scale = False, 0.2, 1.0
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--naive-frames", type=int, default=20)
-    ap.add_argument("--aa-frames", type=int, default=20)
+    ap.add_argument("--aa-frames", type=int, default=40, help="frames of the JPEG variant")
     ap.add_argument("--resolution", default="1280x720")
     args = ap.parse_args(_script_args())
     import bpy
@@ -110,8 +123,8 @@ def main():
     print(f"Blender {bpy.app.version_string}, {os.cpu_count()} CPUs, {args.resolution}, "
           f"load average before: {os.getloadavg()[0]:.2f}")
     rates = {}
-    variants = [("fast", args.frames, []), ("fast-jpg", args.frames, ["--image-format", "jpg"]),
-                ("wb-aa8", args.aa_frames, ["--samples", "8"])]
+    variants = [("fast", args.frames, []), ("paper", args.frames, ["--preset", "paper"]),
+                ("fast-jpg", args.aa_frames, ["--image-format", "jpg"])]
     with tempfile.TemporaryDirectory() as tmp:
         for name, frames, extra in variants:
             n, dt, cpu = run_fast(os.path.join(tmp, name), frames, args.resolution, extra)

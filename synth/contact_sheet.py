@@ -3,7 +3,9 @@
 Each hand's outline has its own colour (red, then blue).
 
 Usage: ``python -m synth.contact_sheet DIR --out sheet.png`` on a render output folder (PNG
-images), or ``render_poses.py ... --contact-sheet sheet.png`` right after rendering.
+images), or ``render_poses.py ... --contact-sheet sheet.png`` right after rendering. With several
+folders (``DIR1 DIR2 --count 4``) each folder gets its own rows, a grey bar between them: runs of
+the same poses with other options, one above the other.
 """
 
 from __future__ import annotations
@@ -57,6 +59,28 @@ def write_contact_sheet(out_dir: str, sheet_path: str, count: int = TILES) -> st
         ``sheet_path``.
 
     """
+    sheet = _sheet(out_dir, count)
+    write_png(sheet_path, sheet, 6)
+    return sheet_path
+
+
+def write_comparison_sheet(out_dirs: list[str], sheet_path: str, count: int = TILES) -> str:
+    """One block of rows per render folder (the same ``count`` picks in each), stacked."""
+    sheets = [_sheet(d, count) for d in out_dirs]
+    width = max(s.shape[1] for s in sheets)
+    bar = np.full((12, width, 3), 160, np.uint8)
+    blocks = []
+    for k, sheet in enumerate(sheets):
+        if k:
+            blocks.append(bar)
+        padded = np.full((sheet.shape[0], width, 3), 255, np.uint8)
+        padded[:, :sheet.shape[1]] = sheet
+        blocks.append(padded)
+    write_png(sheet_path, np.concatenate(blocks), 6)
+    return sheet_path
+
+
+def _sheet(out_dir: str, count: int) -> np.ndarray:
     with open(os.path.join(out_dir, "annotations.json"), encoding="utf-8") as f:
         coco = json.load(f)
     anns: dict[int, list] = {}
@@ -83,19 +107,21 @@ def write_contact_sheet(out_dir: str, sheet_path: str, count: int = TILES) -> st
     for k, t in enumerate(tiles):
         r, c = divmod(k, COLUMNS)
         sheet[r * h:r * h + t.shape[0], c * w:c * w + t.shape[1]] = t
-    write_png(sheet_path, sheet, 6)
-    return sheet_path
+    return sheet
 
 
 def main(argv=None) -> int:
     """CLI entry point."""
     ap = argparse.ArgumentParser(prog="python -m synth.contact_sheet", description=__doc__)
-    ap.add_argument("out_dir")
+    ap.add_argument("out_dirs", nargs="+", help="render folders (several: one block each)")
     ap.add_argument("--out", required=True, help="PNG file to write")
     ap.add_argument("--count", type=int, default=TILES)
     args = ap.parse_args(argv)
     try:
-        write_contact_sheet(args.out_dir, args.out, args.count)
+        if len(args.out_dirs) == 1:
+            write_contact_sheet(args.out_dirs[0], args.out, args.count)
+        else:
+            write_comparison_sheet(args.out_dirs, args.out, args.count)
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

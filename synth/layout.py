@@ -22,7 +22,7 @@ Distributions (the README repeats them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,7 @@ FOCAL_PHOTO = 1.0 / np.tan(np.radians(25.0))  # 50 degrees across the shorter im
 CENTRE = np.array([0.0, 0.045, 0.0])  # middle of the palm in the rig's frame at HAND_LENGTH
 PATTERNS = ("plain", "plain", "bands", "stripes", "checks")
 EGO_MIN_SIZE = 0.15
+ARM_MAX = 1.2  # metres at scale 1: forearm, upper arm and a shoulder's worth
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,29 @@ def _place(rng, side, pose, view, size, shape, resolution) -> np.ndarray:
     return matrix
 
 
+def arm_length_to_leave(matrix: np.ndarray, shape: Shape, resolution) -> float:
+    """The arm's length (rig units) so that it runs out of the frame like a real arm.
+
+    The drawn length where that is enough; else the length at which the arm's axis leaves the
+    image (or passes the camera), plus 10 cm, up to ``ARM_MAX`` (an arm running away from the
+    camera towards the middle of the picture would need a body behind it).
+    """
+    w, h = resolution
+    f_px = FOCAL_PHOTO * min(w, h) / 2
+    axis = -matrix[:3, 1] / np.linalg.norm(matrix[:3, 1])  # towards the elbow, world
+    steps = np.linspace(0.0, ARM_MAX * shape.scale, 241)[:, None]  # metres along the arm
+    points = matrix[:3, 3] + steps * axis
+    depth = -points[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = w / 2 + f_px * points[:, 0] / depth
+        y = h / 2 - f_px * points[:, 1] / depth
+    outside = (depth < 0.05) | (x < 0) | (x > w) | (y < 0) | (y > h)
+    if not outside.any():
+        return ARM_MAX
+    leave = float(steps[np.argmax(outside), 0]) / shape.scale + 0.1
+    return float(min(max(shape.arm_length, leave), ARM_MAX))
+
+
 def draw_layout(seed: int, key: int, pose, resolution, view: str, hands: str, forearm: str,
                 hand_size: tuple, skin_tone: tuple, light_jitter: float) -> Layout:
     """Draw the layout of one image.
@@ -157,6 +181,7 @@ def draw_layout(seed: int, key: int, pose, resolution, view: str, hands: str, fo
         sleeve = (float(rng.uniform(0.01, 0.15)), float(rng.uniform(1.12, 1.35)),
                   PATTERNS[int(rng.integers(len(PATTERNS)))])
         matrix = _place(rng, side, hand_pose, view, size, shape, resolution)
+        shape = replace(shape, arm_length=arm_length_to_leave(matrix, shape, resolution))
         placements.append(Placement(side, hand_pose, matrix, shape, size,
                                     sleeve if sleeved else None))
     cloth = tuple(tuple(float(c) for c in rng.uniform(0.03, 0.85, 3)) for _ in range(2))
