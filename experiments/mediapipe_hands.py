@@ -86,6 +86,9 @@ def main() -> None:
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(results, f)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
     os.replace(tmp, out)
     print(f"{len(results)} hands on {len(coco['images'])} images -> {out}")
 
