@@ -8,14 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .data.errors import DatasetError
+from .errors import HandsError
 
 
-class UsageError(ValueError):
+class UsageError(HandsError):
     """A tool was called with arguments it cannot use."""
 
 
-EXPECTED_ERRORS = (DatasetError, UsageError, ValueError, FileNotFoundError, PermissionError,
-                   KeyError)
+EXPECTED_ERRORS = (HandsError, DatasetError, UsageError, ValueError, FileNotFoundError,
+                   PermissionError, KeyError)
 
 
 def run_cli(entry: Callable[[], Any]) -> Any:

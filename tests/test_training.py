@@ -99,6 +99,14 @@ def test_train_net_cli_then_eval_only(toy_sets, tmp_path):
         capture_output=True, text=True, env=tool_env(), timeout=600)
     assert evaluate.returncode == 0, evaluate.stderr[-3000:]
     assert "copypaste: Task: segm" in evaluate.stdout + evaluate.stderr
+    # The same checkpoint under the MobileNetV2 config: refused, not evaluated with random init.
+    mnv2 = str(ROOT / "configs" / "hands_mnv2_tiny_cpu.yaml")
+    wrong = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "train_net.py"), "--config-file", mnv2,
+         "--eval-only", *opts, "MODEL.WEIGHTS", str(weights), "OUTPUT_DIR", str(tmp_path / "w")],
+        capture_output=True, text=True, env=tool_env(), timeout=600)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert "do not fit the model" in wrong.stderr and "copypaste" not in wrong.stdout
 
 
 def test_train_net_bad_dataset_is_one_clear_line(tmp_path):

@@ -165,3 +165,14 @@ def test_failure_mid_video_leaves_nothing(tmp_path):
         video.write(np.zeros((32, 32, 3), np.uint8))
         raise RuntimeError("model crashed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_checkpoint_of_another_architecture_is_refused(clip, tiny_weights, tmp_path):
+    """A tiny R18 checkpoint with the MobileNetV2 config: no video of random weights."""
+    out = tmp_path / "o.mp4"
+    mnv2 = str(ROOT / "configs" / "hands_mnv2_tiny_cpu.yaml")
+    result = run("--config-file", mnv2, "--weights", tiny_weights, "--input", clip, "--output",
+                 out)
+    assert_clean_failure(result, out, "do not fit the model", "missing", "not in the model")
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+    assert "backbone.bottom_up" in line  # names some of the parameters

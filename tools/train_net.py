@@ -11,16 +11,19 @@ from detectron2.engine import default_argument_parser, launch
 
 from d2hands.cli import run_cli
 from d2hands.engine import HandsTrainer, setup
+from d2hands.modeling.loading import load_model
 
 
 def main(args):
     """Run in every process that ``launch()`` starts."""
     cfg = setup(args)
     if args.eval_only:
-        model = HandsTrainer.build_model(cfg)
-        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
-            cfg.MODEL.WEIGHTS, resume=args.resume)
-        return HandsTrainer.test(cfg, model)
+        weights = cfg.MODEL.WEIGHTS
+        if args.resume:  # detectron2's rule: the last checkpoint of OUTPUT_DIR where there is one
+            checkpointer = DetectionCheckpointer(None, save_dir=cfg.OUTPUT_DIR)
+            if checkpointer.has_checkpoint():
+                weights = checkpointer.get_checkpoint_file()
+        return HandsTrainer.test(cfg, load_model(cfg, weights))
     trainer = HandsTrainer(cfg)
     trainer.resume_or_load(resume=args.resume)
     return trainer.train()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import HandsError
+
 MAX_LISTED = 5
 
 
-class DatasetError(ValueError):
+class DatasetError(HandsError):
     """A dataset (or a folder of images and masks) cannot be used as given.
 
     The message is one paragraph that names the first offending files or entries.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import HandsError
 
-class EvaluationInputError(ValueError):
+
+class EvaluationInputError(HandsError):
     """An input to the evaluation is invalid; the message says which entry and why."""
 
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-import torch
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import build_detection_test_loader
 from detectron2.evaluation import inference_on_dataset
-from detectron2.modeling import build_model
 
-from .errors import EvaluationInputError
+from ..modeling.loading import load_model  # noqa: F401 - re-exported: the one loader
 from .hands_evaluator import HandsEvaluator
 from .report import to_detectron2_results
 
@@ -88,55 +83,3 @@ def evaluate_model(cfg, model, dataset_name: str,
     if evaluator.evaluation is None:
         return {}
     return to_detectron2_results(evaluator.evaluation.metrics)
-
-
-class _CheckingCheckpointer(DetectionCheckpointer):
-    """Keeps the missing/mismatched keys of the load (detectron2 only logs them)."""
-
-    incompatible = None
-
-    def _load_model(self, checkpoint):
-        self.incompatible = super()._load_model(checkpoint)
-        return self.incompatible
-
-
-def load_model(cfg, weights: str | os.PathLike):
-    """Build the model of ``cfg`` and load trained weights, refusing partial loads.
-
-    Args:
-        cfg: The model's config.
-        weights: A checkpoint file (``.pth`` or detectron2 ``.pkl``) or a URL detectron2 can
-            fetch.
-
-    Returns:
-        The model in eval mode.
-
-    Raises:
-        EvaluationInputError: If the device is unavailable, the file is missing or unreadable,
-            or it lacks parameters of the model (e.g. weights of another architecture or a
-            backbone-only checkpoint).
-
-    """
-    weights = os.fspath(weights)
-    if "://" not in weights and not os.path.isfile(weights):
-        raise EvaluationInputError(f"weights file {weights} does not exist")
-    if str(cfg.MODEL.DEVICE).startswith("cuda") and not torch.cuda.is_available():
-        raise EvaluationInputError(
-            f"MODEL.DEVICE is {cfg.MODEL.DEVICE} but no CUDA GPU is available; add "
-            "'MODEL.DEVICE cpu' to run on the CPU")
-    model = build_model(cfg)
-    checkpointer = _CheckingCheckpointer(model)
-    try:
-        checkpointer.load(weights)
-    except Exception as exc:  # noqa: BLE001 - torch/pickle raise many types for bad files
-        reason = (str(exc).strip().splitlines() or [""])[0][:200]  # torch's can be a page long
-        raise EvaluationInputError(
-            f"cannot load weights {weights}: {type(exc).__name__}: {reason}") from None
-    missing = list(getattr(checkpointer.incompatible, "missing_keys", []) or [])
-    if missing:
-        raise EvaluationInputError(
-            f"weights {weights} do not fit the model of the config: {len(missing)} parameters "
-            f"missing or of another shape (e.g. {missing[0]}); is it a checkpoint of this "
-            "config's architecture?")
-    model.eval()
-    return model

@@ -53,14 +53,10 @@ def auto_subsets(cfg, out_dir: Path, probe_iters: int) -> tuple[int, dict]:
 
 def evaluate_weights(cfg, weights: str, dataset: str) -> dict:
     """Validation metrics of a session's weights, flattened to ``{"hands/F1": ...}``."""
-    from detectron2.checkpoint import DetectionCheckpointer
-
     from ..evaluation import evaluate_model
-    from .session import SessionTrainer
+    from ..modeling.loading import load_model
 
-    model = SessionTrainer.build_model(cfg)
-    DetectionCheckpointer(model).load(weights)
-    results = evaluate_model(cfg, model, dataset)
+    results = evaluate_model(cfg, load_model(cfg, weights), dataset)
     return {f"{group}/{key}": value for group, values in results.items()
             if isinstance(values, dict) for key, value in values.items()}
 

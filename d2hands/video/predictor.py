@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
-from detectron2.modeling import build_model
 
-from ..cli import UsageError
+from ..modeling.loading import load_model
 
 
 class BatchPredictor:
     """Run a model on lists of BGR frames; returns one ``Instances`` (on CPU) per frame."""
 
     def __init__(self, cfg, weights: str):
-        if not weights:
-            raise UsageError("no weights given: pass --weights FILE (a trained model_final.pth)")
-        if "://" not in weights and not Path(weights).is_file():
-            raise UsageError(f"weights file {weights} does not exist")
         self.cfg = cfg.clone()
-        self.model = build_model(self.cfg)
-        self.model.eval()
-        DetectionCheckpointer(self.model).load(weights)
+        self.model = load_model(self.cfg, weights)  # refuses a checkpoint of another model
         self.resize = T.ResizeShortestEdge([cfg.INPUT.MIN_SIZE_TEST] * 2, cfg.INPUT.MAX_SIZE_TEST)
         self.rgb = cfg.INPUT.FORMAT == "RGB"
 

@@ -1,0 +1,14 @@
+"""The error family of d2hands (torch-free): every expected failure is a ``HandsError``.
+
+Tools turn a ``HandsError`` into one ``error: ...`` line and exit status 2 (``d2hands.cli``).
+"""
+
+from __future__ import annotations
+
+
+class HandsError(ValueError):
+    """Input d2hands cannot use as given; the message says what and where."""
+
+
+class ModelLoadError(HandsError):
+    """A checkpoint does not fit the model of the config (or cannot be read)."""
