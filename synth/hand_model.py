@@ -126,9 +126,9 @@ def build_hand(photo: bool = False, name: str = "", materials: dict | None = Non
     hand = _mesh_object("Hand" + name, hand_parts(bones=bones, palm_box=dims.palm_box), armature)
     sleeve = None
     if photo:
-        verts, faces = arm_tube(0.3, *_arm_half_axes(dims), ARM_TAPER)
+        verts, faces = arm_tube(0.3, *_arm_half_axes(), ARM_TAPER)
         forearm = _mesh_object("Forearm" + name, [("forearm", verts, faces)], armature)
-        verts, faces = sleeve_tube(0.05, 0.3, *_arm_half_axes(dims), ARM_TAPER, 1.2)
+        verts, faces = sleeve_tube(0.05, 0.3, *_arm_half_axes(), ARM_TAPER, 1.2)
         sleeve = _mesh_object("Sleeve" + name, [("forearm", verts, faces)], armature)
         for mat in materials["cloth"]:
             sleeve.data.materials.append(mat)
@@ -141,7 +141,7 @@ def build_hand(photo: bool = False, name: str = "", materials: dict | None = Non
             "dims": dims}
 
 
-def _arm_half_axes(dims) -> tuple[float, float]:
+def _arm_half_axes() -> tuple[float, float]:
     """The wrist's half breadth and half thickness (the photo rig is built at HAND_LENGTH)."""
     return WRIST_HALF_WIDTH * HAND_LENGTH, WRIST_HALF_THICKNESS * HAND_LENGTH
 
@@ -171,7 +171,7 @@ def set_photo_shape(rig: dict, shape, sleeve) -> None:
     base, per_thickness, per_width = rig["shape_basis"]
     _set_vertices(rig["hand"], base + shape.thickness * per_thickness
                   + shape.palm_width * per_width)
-    half_w, half_t = _arm_half_axes(dims)
+    half_w, half_t = _arm_half_axes()
     _set_vertices(rig["forearm"], arm_tube(shape.arm_length, half_w, half_t, ARM_TAPER)[0])
     rig["sleeve"].hide_render = sleeve is None
     if sleeve is not None:

@@ -160,9 +160,9 @@ def render_jobs(opts, jobs, progress: Progress | None) -> int:
 
 def _write_frame(opts, job, rgba, background, info, instances, mirror, io) -> None:
     """Composite, write the image (then the raw RGBA if asked), then the frame's record."""
+    if mirror:  # the hand is mirrored, not the background
+        rgba = np.ascontiguousarray(rgba[:, ::-1])
     image = composite(rgba, background)
-    if mirror:
-        image = np.ascontiguousarray(image[:, ::-1])
     rel = records.image_relpath(job, opts.image_format)
     path = os.path.join(opts.out, rel)
     if io is None:
@@ -170,8 +170,7 @@ def _write_frame(opts, job, rgba, background, info, instances, mirror, io) -> No
     else:
         io.write_jpeg(path, image, opts.jpeg_quality)
     if opts.keep_rgba:
-        write_png(os.path.join(opts.out, "rgba", f"{job.pose_id:06d}.png"),
-                  rgba[:, ::-1] if mirror else rgba)
+        write_png(os.path.join(opts.out, "rgba", f"{job.pose_id:06d}.png"), rgba)
     rec = records.frame_record(job, rel, rgba.shape[:2], info, instances,
                                opts.rle == "compressed")
     records.write_record(opts.out, job, rec)

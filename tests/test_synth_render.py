@@ -270,3 +270,16 @@ def test_worker_processes_give_the_same_output(bpy_run, tmp_path):
     assert a == b
     for im in a["images"]:
         assert (bpy_run / im["file_name"]).read_bytes() == (out / im["file_name"]).read_bytes()
+
+
+@needs_bpy
+def test_left_hands_mirror_the_hand_not_the_background(tmp_path):
+    args = ["--limit", "2", *RES, "--keep-rgba", "--background", "procedural"]
+    right = render(tmp_path / "r", *args)
+    left = render(tmp_path / "l", *args, "--left-hand-prob", "1")
+    right_masks, left_masks = check_output(right, white=False), check_output(left, white=False)
+    for info in json.loads((left / "annotations.json").read_text())["images"]:
+        pid = info["pose_id"]
+        outside = ~(right_masks[pid] | left_masks[pid])
+        a, b = _rgb(right / info["file_name"]), _rgb(left / info["file_name"])
+        assert np.array_equal(a[outside], b[outside])  # the same, unmirrored background
