@@ -21,7 +21,7 @@ from synth.fsutil import remove_stale_temps
 from synth.imageio import composite, write_png
 from synth.joblist import select_jobs
 from synth.keypoints import coco_keypoints
-from synth.labels import instance_mask, object_id
+from synth.labels import instance_mask
 from synth.layout import draw_layout
 from synth.options import OptionError, background_files
 from synth.pose import FIELD_INDEX
@@ -224,9 +224,10 @@ def _photo_frame(opts, scene, job):
     ids = scene.render_ids(scene.hands_box(sides, parts))
     instances = []
     for hand in lay.hands:
-        mask = instance_mask(ids, hand.side, opts.mask_extent)
-        keypoints, count = coco_keypoints(scene.keypoints(hand.side),
-                                          ids == object_id("hand", hand.side))
+        hand_only = instance_mask(ids, hand.side, "hand")
+        mask = hand_only if opts.mask_extent == "hand" else instance_mask(ids, hand.side,
+                                                                          opts.mask_extent)
+        keypoints, count = coco_keypoints(scene.keypoints(hand.side), hand_only)
         instances.append((mask, keypoints, count, {
             "hand": hand.side, "size": round(hand.size, 4),
             "sleeve": hand.sleeve is not None and not opts.hide_forearm}))

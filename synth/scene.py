@@ -141,6 +141,7 @@ class HandScene:
 
             data.lens = FOCAL_PHOTO * 24.0 / 2.0
             data.clip_end = 30.0
+            self.scene.render.use_border = self.scene.render.use_crop_to_border = True
             obj.location = (0.0, 0.0, 0.0)
             obj.rotation_euler = (0.0, 0.0, 0.0)
         else:
@@ -174,11 +175,7 @@ class HandScene:
         set_skin_colour(self.rig["material"], rgb)
 
     def set_forearm_visible(self, visible: bool) -> None:
-        """Show or hide the forearm in renders (tests render the hand alone with this)."""
-        self.rig["forearm"].hide_render = not visible
-
-    def set_forearm_visible_all(self, visible: bool) -> None:
-        """Show or hide every rig's arm and sleeve (the photo look's ``--hide-forearm``)."""
+        """Show or hide every rig's arm and sleeve (``--hide-forearm``)."""
         for rig in self.rigs.values():
             rig["forearm"].hide_render = not visible
             if rig["sleeve"] is not None:
@@ -202,7 +199,7 @@ class HandScene:
             apply_pose(rig["armature"], p.pose)
             rig["armature"].matrix_world = Matrix([list(row) for row in p.matrix])
         if hide_forearm:
-            self.set_forearm_visible_all(False)
+            self.set_forearm_visible(False)
 
     def render(self, pose=None) -> object:
         """Pose the hand (unless ``pose`` is None), render, and return (H, W, 4) uint8 RGBA."""
@@ -225,8 +222,7 @@ class HandScene:
         if box is None:
             return out
         x0, y0, x1, y1 = box
-        r = self.scene.render
-        r.use_border = r.use_crop_to_border = True
+        r = self.scene.render  # border flags are on from __init__: setting them costs a render
         r.border_min_x, r.border_max_x = x0 / w, x1 / w
         r.border_min_y, r.border_max_y = 1.0 - y1 / h, 1.0 - y0 / h
         crop = self.render()
