@@ -35,7 +35,7 @@ test-fast: setup
 
 # REAL=DIR (with images/ and masks/) also evaluates on real photos.
 demo: setup
-	$(PY) tools/demo.py --output demo_output $(if $(REAL),--real $(REAL))
+	$(PY) tools/demo.py --output-dir demo_output $(if $(REAL),--real $(REAL))
 
 lint: setup
 	$(PY) -m ruff check .

@@ -76,8 +76,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=64)
     args = parser.parse_args()
 
-    from d2hands.data.toy import write_toy_coco
     from d2hands.engine import build_cfg
+    from d2hands.testing.toy import write_toy_coco
 
     work = Path(tempfile.mkdtemp(prefix="bench_rep_"))
     ann = write_toy_coco(work / "data", num_images=args.images, seed=0)

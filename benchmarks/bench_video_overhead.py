@@ -42,8 +42,8 @@ def main() -> None:
     from detectron2.engine import DefaultPredictor
     from detectron2.modeling import build_model
 
-    from d2hands.data.toy_clip import write_toy_clip
     from d2hands.engine import build_cfg
+    from d2hands.testing.toy_clip import write_toy_clip
     from d2hands.video.annotate import AnnotateOptions, annotate_video
     from d2hands.video.predictor import BatchPredictor
     from d2hands.video.sources import open_source

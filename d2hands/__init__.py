@@ -2,8 +2,13 @@
 
 __version__ = "0.1.0"
 
+import logging
 import warnings
 
 # detectron2 (2024) scripts a few functions with torch.jit, which new torch flags on every import.
 warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated",
                         category=FutureWarning)
+# torch warns on CPU-only machines that have a CUDA_HOME folder (detectron2's collect_env asks).
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+# torch notes, once per process, that detectron2's is_fx_tracing() covers torch.export too.
+logging.getLogger("torch.fx._symbolic_trace").setLevel(logging.ERROR)

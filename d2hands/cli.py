@@ -1,4 +1,9 @@
-"""Turn expected failures of a command-line tool into one clear line instead of a traceback."""
+"""One exit policy for every tool: an expected failure is one ``error: ...`` line, no traceback.
+
+Exit status 2: input the tool cannot use (a ``HandsError``: bad dataset, checkpoint, option, or
+config key; a missing input file). Exit status 1: an I/O failure while working (a folder that
+cannot be written, a full disk). Anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,58 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .data.errors import DatasetError
-from .errors import HandsError
+from .errors import HandsError, UsageError
+
+__all__ = ["UsageError", "cli_status", "exit_status", "run_cli"]
+
+BAD_INPUT = (HandsError, ValueError, KeyError, FileNotFoundError, NotADirectoryError,
+             IsADirectoryError)
 
 
-class UsageError(HandsError):
-    """A tool was called with arguments it cannot use."""
+def exit_status(exc: BaseException) -> int | None:
+    """The exit status of an expected failure (2 bad input, 1 I/O), or None for a bug."""
+    if isinstance(exc, BAD_INPUT):
+        return 2
+    if isinstance(exc, OSError):
+        return 1
+    return None
 
 
-EXPECTED_ERRORS = (HandsError, DatasetError, UsageError, ValueError, FileNotFoundError,
-                   PermissionError, KeyError)
+def error_line(exc: BaseException) -> str:
+    """The one line a tool prints for an expected failure."""
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        message = f"{exc.strerror}: {exc.filename}"
+    return "error: " + " ".join(str(message).split())
 
 
 def run_cli(entry: Callable[[], Any]) -> Any:
-    """Call ``entry``; print ``error: ...`` and exit 2 for bad input, re-raise anything else.
+    """Call ``entry``; print one ``error: ...`` line and exit 2 (bad input) or 1 (I/O).
 
-    Set ``D2HANDS_DEBUG=1`` to get the full traceback of expected errors too.
+    An ``int`` returned by ``entry`` becomes the exit status. Set ``D2HANDS_DEBUG=1`` to get
+    the full traceback of expected errors too.
     """
     try:
-        return entry()
-    except EXPECTED_ERRORS as exc:
-        if os.environ.get("D2HANDS_DEBUG"):
+        result = entry()
+    except Exception as exc:
+        status = exit_status(exc)
+        if status is None or os.environ.get("D2HANDS_DEBUG"):
             raise
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        print(error_line(exc), file=sys.stderr)
+        sys.exit(status)
+    if isinstance(result, int) and not isinstance(result, bool) and result:
+        sys.exit(result)
+    return result
 
+
+def cli_status(entry: Callable[[], Any]) -> int:
+    """Like :func:`run_cli`, but return the exit status instead of exiting (for ``main(argv)``).
+
+    Returns:
+        ``entry``'s result if it is an int, else 0; 2 or 1 after printing an expected error.
+
+    """
+    try:
+        return run_cli(entry) or 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1

@@ -9,6 +9,9 @@ def add_hands_config(cfg: CN) -> None:
     """Add d2hands' keys to a detectron2 config (in place).
 
     Keys:
+        INPUT.MASK_FORMAT: ``bitmask`` (detectron2's default is ``polygon``): d2hands datasets
+            store RLE masks. The training loader switches a ``polygon`` config to bitmasks by
+            itself when a training set stores RLE.
         DATASETS.REGISTER: ``[[name, annotations.json, image_root], ...]`` registered by every
             tool and every spawned worker before training; relative paths resolve against the
             working directory.
@@ -25,11 +28,16 @@ def add_hands_config(cfg: CN) -> None:
             that ``MODEL.ROI_HEADS.SCORE_THRESH_TEST`` lets through.
         HANDS.EVAL_IOU_THRESH: minimum mask IoU of a prediction matched to a hand (default
             0.5). See docs/METRICS.md.
+        HANDS.PARTIAL_WEIGHTS: ``MODEL.WEIGHTS`` initialises only part of the model (e.g. an
+            ImageNet backbone) when training starts: its missing and unused parameters are
+            expected. Off (default): any checkpoint that does not fit the model is refused.
         MODEL.MOBILENET.OUT_FEATURES: stages of the MobileNetV2 body returned to the FPN
             (``stem`` stride 2, ``m2`` .. ``m5`` strides 4 .. 32); see d2hands/modeling.
         MODEL.MOBILENET.NORM: ``FrozenBN`` (default, for ImageNet weights), ``BN`` or ``GN``.
         MODEL.MOBILENET.WIDTH_MULT: torchvision's channel multiplier; ImageNet weights are 1.0.
     """
+    # Renders and converted photos store RLE masks; detectron2 rasterises polygons either way.
+    cfg.INPUT.MASK_FORMAT = "bitmask"
     cfg.DATASETS.REGISTER = []
     cfg.DATASETS.REPLICATION = []
     cfg.HANDS = CN()
@@ -38,6 +46,7 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.EVAL_SCORE_THRESH = 0.7
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
+    cfg.HANDS.PARTIAL_WEIGHTS = False
     cfg.MODEL.MOBILENET = CN()
     cfg.MODEL.MOBILENET.OUT_FEATURES = ["m2", "m3", "m4", "m5"]
     cfg.MODEL.MOBILENET.NORM = "FrozenBN"

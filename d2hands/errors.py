@@ -1,6 +1,7 @@
 """The error family of d2hands (torch-free): every expected failure is a ``HandsError``.
 
-Tools turn a ``HandsError`` into one ``error: ...`` line and exit status 2 (``d2hands.cli``).
+Tools turn a ``HandsError`` into one ``error: ...`` line and exit status 2, and an I/O failure
+into one line and exit status 1 (``d2hands.cli.run_cli``).
 """
 
 from __future__ import annotations
@@ -12,3 +13,7 @@ class HandsError(ValueError):
 
 class ModelLoadError(HandsError):
     """A checkpoint does not fit the model of the config (or cannot be read)."""
+
+
+class UsageError(HandsError):
+    """A tool was called with arguments it cannot use."""

@@ -11,7 +11,7 @@ measured by the same code as the Mask R-CNN runs:
     python3.11 -m venv .cache/mediapipe-venv
     .cache/mediapipe-venv/bin/pip install mediapipe==0.10.21 "numpy<2" pycocotools==2.0.11
     .cache/mediapipe-venv/bin/python experiments/mediapipe_hands.py \
-        --coco GT.json --image-root DIR --out results.json
+        --coco GT.json --image-root DIR --output results.json
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coco", required=True, help="COCO ground truth (for the image list)")
     parser.add_argument("--image-root", required=True, help="folder of the COCO file's images")
-    parser.add_argument("--out", required=True, help="COCO results JSON to write")
+    parser.add_argument("--output", "--out", dest="out", required=True,
+                        help="COCO results JSON to write (--out: old spelling)")
     parser.add_argument("--margin", type=float, default=0.05,
                         help="hull growth as a fraction of sqrt(hull area); 0.05 scored best "
                         "of 0-0.2 on the 25 training photos")

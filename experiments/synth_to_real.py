@@ -4,7 +4,8 @@ Runs the toolkit's own commands (render, prepare_real, repetitive_train, evaluat
 other, skipping each step whose output exists, and appends every command it runs to
 ``OUT/commands.sh`` so the table in ``docs/RESULTS.md`` can quote exactly what produced each row.
 
-    python experiments/synth_to_real.py --out runs/s2r [--iters 900] [--cases 1c,1r,2c,2r,3,4]
+    python experiments/synth_to_real.py --output-dir runs/s2r [--iters 900] \
+        [--cases 1c,1r,2c,2r,3,4]
 
 Cases (``--cases``): ``1c``/``1r`` synthetic only, conventional/repetitive; ``2c``/``2r``
 synthetic + 25 real photos x10; ``3`` = the repetitive chain of case 2 on domain-randomised renders;
@@ -48,18 +49,20 @@ def prepare_data(out: Path, count: int, log: Path) -> None:
     """Renders (white and randomised), the 25/25 split of own_hands_50, and fist_100."""
     for name, extra in (("synth_white", []), ("synth_dr", DR_SWITCHES)):
         if not (out / name / "annotations.json").exists():
-            run([PY, "synth/render_poses.py", "--out", out / name, "--limit", count, "--seed", 1,
-                 *RENDER_COMMON, *extra, "--contact-sheet", out / f"{name}_sheet.png"], log)
+            run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", count,
+                 "--seed", 1, *RENDER_COMMON, *extra, "--contact-sheet",
+                 out / f"{name}_sheet.png"], log)
     if not (out / "real" / "own50.json").exists():
         run([PY, "tools/prepare_real.py", "--images", REAL / "own_hands_50" / "images",
-             "--masks", REAL / "own_hands_50" / "masks", "--out", out / "real" / "own50.json"], log)
+             "--masks", REAL / "own_hands_50" / "masks", "--output",
+             out / "real" / "own50.json"], log)
     if not (out / "real" / "own25_test.json").exists():
-        run([PY, "-c", "import sys; from d2hands.data.coco_split import split_coco_file; "
-             "split_coco_file(sys.argv[1], {'own25_train': 1, 'own25_test': 1}, sys.argv[2], "
-             "seed=0)", out / "real" / "own50.json", out / "real"], log)
+        run([PY, "tools/split_dataset.py", out / "real" / "own50.json", "--parts",
+             "own25_train=1", "own25_test=1", "--output-dir", out / "real", "--seed", 0], log)
     if not (out / "real" / "fist100.json").exists():
         run([PY, "tools/prepare_real.py", "--images", REAL / "fist_100" / "images",
-             "--masks", REAL / "fist_100" / "masks", "--out", out / "real" / "fist100.json"], log)
+             "--masks", REAL / "fist_100" / "masks", "--output",
+             out / "real" / "fist100.json"], log)
 
 
 def dataset_opts(out: Path, synth: str | None, real: bool) -> list[str]:
@@ -118,7 +121,7 @@ def train_and_evaluate(out: Path, name: str, args: list[str], log: Path) -> None
         if (folder / "metrics.json").exists():
             continue
         run([PY, "tools/evaluate.py", "--config-file", CONFIG, "--weights",
-             manifest["final_weights"], *held_out_args(out, held), "--output", folder,
+             manifest["final_weights"], *held_out_args(out, held), "--output-dir", folder,
              "--save-vis", "12", "--quiet"], log)
 
 
@@ -135,16 +138,16 @@ def mediapipe_case(out: Path, log: Path) -> None:
         truth = held_out_args(out, held)
         results = out / "mediapipe" / f"{held}_results.json"
         run([python, "experiments/mediapipe_hands.py", "--coco", truth[1], "--image-root",
-             truth[3], "--out", results], log)
+             truth[3], "--output", results], log)
         # MediaPipe applies its own detection threshold (0.5); every hand it returns counts.
-        run([PY, "tools/evaluate.py", "--predictions", results, *truth, "--output", folder,
+        run([PY, "tools/evaluate.py", "--predictions", results, *truth, "--output-dir", folder,
              "--score-thresh", "0.5", "--save-vis", "12", "--quiet"], log)
 
 
 def main() -> None:
     """Parse arguments and run the requested cases in order."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/s2r")
+    parser.add_argument("--output-dir", "--out", dest="out", default="runs/s2r")
     parser.add_argument("--iters", type=int, default=900, help="total steps of every case")
     parser.add_argument("--renders", type=int, default=1200, help="renders per synthetic set")
     parser.add_argument("--cases", default="1c,1r,2c,2r,3,4,5")

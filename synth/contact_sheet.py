@@ -2,7 +2,7 @@
 
 Each hand's outline has its own colour (red, then blue).
 
-Usage: ``python -m synth.contact_sheet DIR --out sheet.png`` on a render output folder (PNG
+Usage: ``python -m synth.contact_sheet DIR --output sheet.png`` on a render output folder (PNG
 images), or ``render_poses.py ... --contact-sheet sheet.png`` right after rendering. With several
 folders (``DIR1 DIR2 --count 4``) each folder gets its own rows, a grey bar between them: runs of
 the same poses with other options, one above the other.
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     """CLI entry point."""
     ap = argparse.ArgumentParser(prog="python -m synth.contact_sheet", description=__doc__)
     ap.add_argument("out_dirs", nargs="+", help="render folders (several: one block each)")
-    ap.add_argument("--out", required=True, help="PNG file to write")
+    ap.add_argument("--output", "--out", dest="out", required=True, help="PNG file to write")
     ap.add_argument("--count", type=int, default=TILES)
     args = ap.parse_args(argv)
     try:

@@ -1,6 +1,6 @@
 """Merge the outputs of several shards into one COCO file with unique ids.
 
-Usage: ``python -m synth.merge DIR/shard0 DIR/shard1 ... --out DIR/annotations.json``. The merged
+Usage: ``python -m synth.merge DIR/shard0 DIR/shard1 ... --output DIR/annotations.json``. The merged
 file must sit in a folder that contains every shard folder; image paths are rewritten relative to
 it (use that folder as the image root, e.g. ``shard0/images/L2/000012.png``); images and
 annotations are renumbered 1..N in (pose id, shard order) order; the same pose appearing in
@@ -90,7 +90,8 @@ def main(argv=None) -> int:
     """CLI entry point."""
     ap = argparse.ArgumentParser(prog="python -m synth.merge", description=__doc__.split("\n")[0])
     ap.add_argument("dirs", nargs="+", help="shard output folders")
-    ap.add_argument("--out", required=True, help="merged annotations.json to write")
+    ap.add_argument("--output", "--out", dest="out", required=True,
+                    help="merged annotations.json to write (--out: old spelling)")
     args = ap.parse_args(argv)
     try:
         merged = merge(args.dirs, args.out)

@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="render_poses.py",
         description="Render the L2/L11 pose grid of a right hand with exact COCO masks.")
     add = ap.add_argument
-    add("--out", required=True, help="output folder (images/, annotations.json)")
+    add("--output-dir", "--out", dest="out", required=True,
+        help="output folder (images/, annotations.json; --out: old spelling)")
     add("--structures", default=",".join(STRUCTURES), help="comma list of L2, L11")
     add("--step", default=str(DEFAULT_STEP), help="grid step in degrees (divides 360)")
     add("--resolution", default="1280x720", help="WIDTHxHEIGHT")

@@ -2,8 +2,8 @@
 
 Usage::
 
-    blender -b -P synth/render_poses.py -- --out DIR [options]
-    python synth/render_poses.py --out DIR [options]
+    blender -b -P synth/render_poses.py -- --output-dir DIR [options]
+    python synth/render_poses.py --output-dir DIR [options]
 
 Both do the same; ``--help`` lists the options. Writes ``DIR/images/<structure>/<id>.png``,
 ``DIR/records/`` (one file per finished frame, for resuming) and ``DIR/annotations.json``.

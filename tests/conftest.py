@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 @pytest.fixture(scope="session")
 def toy_sets(tmp_path_factory):
     """Two generated COCO sets: 'synthetic' (white, 12 images) and 'real' (noise, 4 images)."""
-    from d2hands.data.toy import write_toy_coco
+    from d2hands.testing.toy import write_toy_coco
 
     base = tmp_path_factory.mktemp("toy")
     synth = write_toy_coco(base / "synth", num_images=12, seed=0, prefix="synth")

@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from d2hands.cli import UsageError, run_cli
+from d2hands.cli import run_cli
+from d2hands.errors import UsageError
 from d2hands.io_utils import write_bytes_atomic
 from d2hands.modeling import STAGES, MobileNetV2Body, convert_state_dict, unwrap_state_dict
 from d2hands.modeling.mobilenet_weights import BODY_PREFIX, COUNTER, WeightsConversionError

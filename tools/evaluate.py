@@ -2,10 +2,10 @@ r"""Evaluate hand instance segmentation: COCO AP, the paper's hand metrics and p
 
 Model mode (runs a trained checkpoint), on one of three data sources::
 
-    python tools/evaluate.py --config-file CFG --weights W --output OUT --dataset NAME
-    python tools/evaluate.py --config-file CFG --weights W --output OUT \
+    python tools/evaluate.py --config-file CFG --weights W --output-dir OUT --dataset NAME
+    python tools/evaluate.py --config-file CFG --weights W --output-dir OUT \
         --coco JSON --image-root DIR
-    python tools/evaluate.py --config-file CFG --weights W --output OUT \
+    python tools/evaluate.py --config-file CFG --weights W --output-dir OUT \
         --images DIR --masks DIR [--boxes DIR] [--skip-missing] [--min-area N]
 
 each optionally followed by config overrides ``KEY VALUE ...`` (e.g. ``MODEL.DEVICE cpu``).
@@ -16,7 +16,7 @@ opt); mask folders are converted as tools/prepare_real.py does. Writes OUT/predi
 
 Model-free mode (scores any model's output)::
 
-    python tools/evaluate.py --predictions RESULTS.json --coco GT.json --output OUT \
+    python tools/evaluate.py --predictions RESULTS.json --coco GT.json --output-dir OUT \
         [--image-root DIR]
 
 Both write OUT/metrics.json, OUT/per_image.csv and, with --save-vis K, OUT/vis/*.png, and print
@@ -32,9 +32,7 @@ import sys
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from d2hands.evaluation import EvaluationInputError, evaluate_results  # noqa: E402
+from d2hands.cli import cli_status
 
 DEFAULT_SCORE_THRESH = 0.7
 DEFAULT_IOU_THRESH = 0.5
@@ -73,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="smallest mask component (pixels) that counts as a hand (default 64)")
     data.add_argument("--skip-missing", action="store_true",
                       help="leave out photos without a mask instead of failing")
-    parser.add_argument("--output", required=True, metavar="OUT", help="output folder")
+    parser.add_argument("--output-dir", "--output", dest="output", required=True, metavar="OUT",
+                        help="output folder (--output: old spelling)")
     parser.add_argument("--score-thresh", type=float, default=None, metavar="S",
                         help="minimum score of a prediction for the hand and pixel metrics "
                         "(default: the config's HANDS.EVAL_SCORE_THRESH in model mode, else "
@@ -92,19 +91,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of the model mode (--config-file, --weights)."""
+    """Add the options of the model mode (--run, or --config-file and --weights)."""
     model = parser.add_argument_group("model (model mode)")
+    model.add_argument("--run", metavar="DIR",
+                       help="a finished training run (repetitive_train.py or train_net.py "
+                       "output folder): its config, opts and final weights")
     model.add_argument("--config-file", metavar="CFG", help="the model's config YAML")
     model.add_argument("--weights", metavar="W",
                        help="trained checkpoint (.pth/.pkl), overrides MODEL.WEIGHTS")
 
 
+def _use_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from d2hands.repetitive.trained_run import read_trained_run
+
+    if args.config_file or args.weights:
+        parser.error("--run DIR names the config and weights; it does not go with "
+                     "--config-file/--weights")
+    run = read_trained_run(args.run)
+    args.config_file, args.weights = run.config_file, run.weights
+    args.opts = [*run.opts, *args.opts]
+
+
 def _check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.predictions is not None:
         parser.error("--predictions scores a results file; it does not go with "
-                     "--config-file/--weights")
+                     "--run or --config-file/--weights")
+    if args.run:
+        _use_run(parser, args)
     if not args.config_file or not args.weights:
-        parser.error("model mode needs both --config-file CFG and --weights W")
+        parser.error("model mode needs --run DIR, or both --config-file CFG and --weights W")
     if not os.path.isfile(args.config_file):
         parser.error(f"--config-file {args.config_file}: no such file")
     if "://" not in args.weights and not os.path.isfile(args.weights):
@@ -132,7 +147,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str
         ``"model"`` or ``"predictions"``: the mode to run.
 
     """
-    model_mode = bool(args.config_file or args.weights)
+    model_mode = bool(args.config_file or args.weights or args.run)
     if model_mode:
         _check_model_args(parser, args)
     else:
@@ -158,7 +173,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str
         if folder and not os.path.isdir(folder):
             parser.error(f"{option} {folder} is not a folder")
     if os.path.exists(args.output) and not os.path.isdir(args.output):
-        parser.error(f"--output {args.output} exists and is not a folder")
+        parser.error(f"--output-dir {args.output} exists and is not a folder")
     return "model" if model_mode else "predictions"
 
 
@@ -176,7 +191,7 @@ def _quiet_libraries(verbose: bool) -> None:
 
 def run_model_mode(args: argparse.Namespace) -> int:
     """Run a checkpoint on the chosen data, then write and print the results."""
-    from d2hands.evaluation.model_run import (
+    from d2hands.engine.evaluate_checkpoint import (
         CocoSource,
         DatasetSource,
         ImagesSource,
@@ -194,17 +209,9 @@ def run_model_mode(args: argparse.Namespace) -> int:
     else:
         source = ImagesSource(args.images, args.masks, args.boxes, args.min_area,
                               args.skip_missing)
-    try:
-        run = evaluate_checkpoint(args.config_file, args.weights, source, args.opts,
-                                  args.score_thresh, args.iou_thresh)
-        written = write_run(run, args.output, args.save_vis)
-    except (ValueError, KeyError) as exc:  # EvaluationInputError, DatasetError, bad opts
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    run = evaluate_checkpoint(args.config_file, args.weights, source, args.opts,
+                              args.score_thresh, args.iou_thresh)
+    written = write_run(run, args.output, args.save_vis)
     if not args.quiet:
         print(format_table(run.evaluation.metrics))
         print(f"\nwrote {', '.join(written)} to {args.output}")
@@ -213,35 +220,34 @@ def run_model_mode(args: argparse.Namespace) -> int:
 
 def run_predictions_mode(args: argparse.Namespace) -> int:
     """Score a COCO results file, then write and print the results."""
-    try:
-        evaluate_results(
-            args.coco,
-            args.predictions,
-            args.output,
-            score_thresh=DEFAULT_SCORE_THRESH if args.score_thresh is None else args.score_thresh,
-            iou_thresh=DEFAULT_IOU_THRESH if args.iou_thresh is None else args.iou_thresh,
-            save_vis=args.save_vis,
-            image_root=args.image_root,
-            stream=None if args.quiet else sys.stdout,
-        )
-    except EvaluationInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: cannot write to {args.output}: {exc}", file=sys.stderr)
-        return 1
+    from d2hands.evaluation import evaluate_results
+
+    evaluate_results(
+        args.coco,
+        args.predictions,
+        args.output,
+        score_thresh=DEFAULT_SCORE_THRESH if args.score_thresh is None else args.score_thresh,
+        iou_thresh=DEFAULT_IOU_THRESH if args.iou_thresh is None else args.iou_thresh,
+        save_vis=args.save_vis,
+        image_root=args.image_root,
+        stream=None if args.quiet else sys.stdout,
+    )
     if not args.quiet:
         print(f"\nwrote {os.path.join(args.output, 'metrics.json')} and per_image.csv")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if check_args(parser, args) == "model":
-        return run_model_mode(args)
-    return run_predictions_mode(args)
+    """Run the command line; return the exit status (bad input: one ``error:`` line, 2)."""
+
+    def run() -> int:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if check_args(parser, args) == "model":
+            return run_model_mode(args)
+        return run_predictions_mode(args)
+
+    return cli_status(run)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Plot repetitive training like the paper's Fig. 2 (optionally beside the conventional run).
 
-    python tools/plot_training.py DIR [DIR2] [--out PLOTS_DIR]
+    python tools/plot_training.py DIR [DIR2] [--output-dir PLOTS_DIR]
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ def main(argv=None) -> None:
     """Write the plots and print their paths."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="one or two repetitive_train.py runs")
-    parser.add_argument("--out", type=Path, help="output folder (default: FIRST_RUN/plots)")
+    parser.add_argument("--output-dir", "--out", dest="out", type=Path,
+                        help="output folder (default: FIRST_RUN/plots; --out: old spelling)")
     args = parser.parse_args(argv)
     if len(args.runs) > 2:
         parser.error("give at most two runs (repetitive and conventional)")

@@ -1,6 +1,6 @@
 """Turn real photos with hand-mask PNGs into a COCO instances file.
 
-    python tools/prepare_real.py --images DIR --masks DIR --out FILE.json [--boxes DIR]
+    python tools/prepare_real.py --images DIR --masks DIR --output FILE.json [--boxes DIR]
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--images", type=Path, required=True, help="folder of photos")
     parser.add_argument("--masks", type=Path, required=True,
                         help="folder of <image base name>.png masks (any mode; threshold at half)")
-    parser.add_argument("--out", type=Path, required=True, help="COCO JSON to write")
+    parser.add_argument("--output", "--out", dest="out", type=Path, required=True,
+                        help="COCO JSON to write (--out: old spelling)")
     parser.add_argument("--boxes", type=Path, default=None,
                         help="optional folder of <image base name>.txt files, 'x y w h' per hand, "
                              "to split touching hands")

@@ -13,16 +13,17 @@ import argparse
 import json
 from pathlib import Path
 
-from detectron2.engine import default_argument_parser, launch
-
-from d2hands.cli import UsageError, run_cli
+from d2hands.cli import run_cli
 from d2hands.engine import build_cfg
+from d2hands.errors import UsageError
 from d2hands.repetitive import PlanRequest, run_chain
 from d2hands.repetitive.plan import parse_list
 
 
 def build_parser() -> argparse.ArgumentParser:
     """detectron2's standard arguments plus the chain's."""
+    from detectron2.engine import default_argument_parser
+
     parser = default_argument_parser(__doc__.splitlines()[0])
     group = parser.add_argument_group("repetitive training")
     group.add_argument("--subsets", default="10",
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --select val: metric to maximise, e.g. hands/F1, segm/AP")
     group.add_argument("--probe-iters", type=int, default=200,
                        help="with --subsets auto: steps of the probe run")
+    group.add_argument("--verbose", action="store_true",
+                       help="print detectron2's log too (it always goes to OUTPUT_DIR/log.txt)")
     group.add_argument("--force-new", action="store_true",
                        help="keep an existing run under DIR/previous-<time>/ and start again")
     return parser
@@ -75,12 +78,12 @@ def request_from_args(args) -> PlanRequest:
 
 def main(args):
     """Run the chain in every process that ``launch()`` starts."""
-    from detectron2.engine import default_setup
+    from d2hands.engine.setup import default_setup_quietly
 
     cfg = build_cfg(args.config_file, args.opts, freeze=False)
     cfg.OUTPUT_DIR = str(args.output_dir)
     cfg.freeze()
-    default_setup(cfg, args)
+    default_setup_quietly(cfg, args, verbose=args.verbose)
     manifest = run_chain(
         cfg, request_from_args(args), args.output_dir, config_file=args.config_file,
         opts=args.opts, select=args.select, select_metric=args.select_metric,
@@ -93,6 +96,8 @@ def main(args):
 
 def cli() -> None:
     """Check the arguments, then start the chain in every process."""
+    from detectron2.engine import launch
+
     args = build_parser().parse_args()
     request_from_args(args)  # bad arguments fail here, before any process starts
     launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,

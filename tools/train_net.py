@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.engine import default_argument_parser, launch
-
 from d2hands.cli import run_cli
 from d2hands.engine import HandsTrainer, setup
 from d2hands.modeling.loading import load_model
@@ -16,6 +13,8 @@ from d2hands.modeling.loading import load_model
 
 def main(args):
     """Run in every process that ``launch()`` starts."""
+    from detectron2.checkpoint import DetectionCheckpointer
+
     cfg = setup(args)
     if args.eval_only:
         weights = cfg.MODEL.WEIGHTS
@@ -29,7 +28,15 @@ def main(args):
     return trainer.train()
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Parse detectron2's arguments and start ``main`` in every process."""
+    # detectron2 is imported after d2hands, whose import quiets torch's deprecation chatter.
+    from detectron2.engine import default_argument_parser, launch
+
     args = default_argument_parser().parse_args()
-    run_cli(lambda: launch(main, args.num_gpus, num_machines=args.num_machines,
-                           machine_rank=args.machine_rank, dist_url=args.dist_url, args=(args,)))
+    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
+           dist_url=args.dist_url, args=(args,))
+
+
+if __name__ == "__main__":
+    run_cli(cli)

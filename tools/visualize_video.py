@@ -1,6 +1,7 @@
 """Draw a model's hand masks on a video, a folder of images or a glob.
 
-    python tools/visualize_video.py --config-file CFG --weights W --input IN --output OUT.mp4 \
+    python tools/visualize_video.py (--run DIR | --config-file CFG --weights W) \
+        --input IN --output OUT.mp4 \
         [--score-thresh 0.5] [--top-1] [--max-frames N] [--every K] [--batch B] \
         [--save-predictions FILE.json] [--contact-sheet PNG] [KEY VALUE ...]
 """
@@ -11,14 +12,17 @@ import argparse
 import json
 from pathlib import Path
 
-from d2hands.cli import UsageError, run_cli
+from d2hands.cli import run_cli
+from d2hands.errors import UsageError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config-file", required=True)
-    parser.add_argument("--weights", required=True, help="model weights (model_final.pth)")
+    parser.add_argument("--run", help="a finished training run's folder (repetitive_train.py or "
+                                      "train_net.py): its config, opts and final weights")
+    parser.add_argument("--config-file", help="the model's config (with --weights)")
+    parser.add_argument("--weights", help="model weights (model_final.pth)")
     parser.add_argument("--input", required=True,
                         help="video file OpenCV can read, folder of images, or glob pattern")
     parser.add_argument("--output", required=True, type=Path, help="annotated .mp4 to write")
@@ -38,6 +42,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--contact-sheet", type=Path, help="PNG grid of sampled annotated frames")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     args = parser.parse_args(argv)
+    if args.run:
+        if args.config_file or args.weights:
+            raise UsageError("--run DIR names the config and weights; it does not go with "
+                             "--config-file/--weights")
+        from d2hands.repetitive.trained_run import read_trained_run
+
+        run = read_trained_run(args.run)
+        args.config_file, args.weights, args.opts = run.config_file, run.weights, [
+            *run.opts, *args.opts]
+    elif not (args.config_file and args.weights):
+        raise UsageError("give --run DIR, or both --config-file CFG and --weights W")
     if args.every < 1 or args.batch < 1 or (args.max_frames is not None and args.max_frames < 1):
         raise UsageError("--every, --batch and --max-frames must be at least 1")
     if args.output.suffix.lower() != ".mp4":

@@ -1,15 +1,45 @@
-"""Dataset layer: validated COCO hand datasets, replication, subsets, real-photo conversion."""
+"""Dataset layer: the hands COCO format, replication, subsets, real-photo conversion.
 
-from .coco_hands import load_hands_coco, register_hands_dataset, uses_rle
+Reading and validating a COCO file needs no torch::
+
+    from d2hands.data import load_coco
+    dataset = load_coco("annotations.json", "images/")
+
+The detectron2 parts (``load_hands_coco``, ``register_hands_dataset``, the training loader)
+are imported on first use.
+"""
+
+import importlib
+
+from .coco_format import HandsCoco, ImageInfo, load_coco, read_coco_json
 from .errors import DatasetError
-from .registration import register_datasets_from_cfg
-from .replication import build_replicated_train_loader, train_dicts_with_factors
 from .subsets import split_into_subsets
+
+# Loaded lazily so that reading a dataset does not import torch and detectron2.
+_DETECTRON2_EXPORTS = {
+    "build_replicated_train_loader": ".replication",
+    "load_hands_coco": ".coco_hands",
+    "register_datasets_from_cfg": ".registration",
+    "register_hands_dataset": ".coco_hands",
+    "train_dicts_with_factors": ".replication",
+    "uses_rle": ".coco_hands",
+}
+
+
+def __getattr__(name: str):
+    if name in _DETECTRON2_EXPORTS:
+        return getattr(importlib.import_module(_DETECTRON2_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DatasetError",
+    "HandsCoco",
+    "ImageInfo",
     "build_replicated_train_loader",
+    "load_coco",
     "load_hands_coco",
+    "read_coco_json",
     "register_datasets_from_cfg",
     "register_hands_dataset",
     "split_into_subsets",

@@ -1,31 +1,20 @@
-"""Load validated COCO hand datasets as detectron2 dicts and register them by name."""
+"""Hands COCO datasets as detectron2 dicts (on top of ``coco_format``), registered by name."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from pathlib import Path
-from typing import Any
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.structures import BoxMode
-from pycocotools import mask as mask_utils
 
-from .coco_validation import read_coco_json, validate_coco
+from .coco_format import load_coco
 
 logger = logging.getLogger(__name__)
 
 # Per-image keys that renders carry (structure name, 28 pose values) and that pass through.
 _PASSTHROUGH_IMAGE_KEYS = ("structure", "pose")
-
-
-def _compressed(segm: Any, height: int, width: int) -> Any:
-    """Turn an uncompressed RLE (list counts) into a compressed one; keep polygons as they are."""
-    if isinstance(segm, dict) and isinstance(segm["counts"], list):
-        rle = mask_utils.frPyObjects(segm, height, width)
-        rle["counts"] = rle["counts"].decode("ascii")
-        return rle
-    return segm
 
 
 def load_hands_coco(json_path: str | Path, image_root: str | Path,
@@ -66,31 +55,21 @@ class _Records(list):
 @functools.lru_cache(maxsize=16)
 def _load_cached(key: tuple) -> _Records:
     json_path, image_root = Path(key[0]), Path(key[1])
-    coco = read_coco_json(json_path)
-    paths = validate_coco(coco, image_root, source=str(json_path))
-    category_id = coco["categories"][0]["id"]
-    by_image: dict[int, list[dict]] = {image_id: [] for image_id in paths}
-    sizes = {img["id"]: (img["height"], img["width"]) for img in coco["images"]}
-    for ann in coco["annotations"]:
-        height, width = sizes[ann["image_id"]]
-        segm = _compressed(ann["segmentation"], height, width)
-        bbox = ann.get("bbox")
-        if bbox is None:
-            rle = segm if isinstance(segm, dict) else mask_utils.merge(
-                mask_utils.frPyObjects(segm, height, width))
-            bbox = mask_utils.toBbox(rle).tolist()
+    data = load_coco(json_path, image_root, one_category=True)
+    records = _Records()
+    records.category_id = data.category_ids[0]
+    by_image: dict = {image_id: [] for image_id in data.images}
+    for ann in data.dataset["annotations"]:
         by_image[ann["image_id"]].append({
-            "bbox": [float(v) for v in bbox],
+            "bbox": [float(v) for v in ann["bbox"]],
             "bbox_mode": BoxMode.XYWH_ABS,
             "category_id": 0,
-            "segmentation": segm,
-            "iscrowd": int(ann.get("iscrowd", 0)),
+            "segmentation": ann["segmentation"],
+            "iscrowd": ann["iscrowd"],
         })
-    records = _Records()
-    records.category_id = category_id
-    for img in coco["images"]:
+    for img in data.dataset["images"]:
         record = {
-            "file_name": str(paths[img["id"]]),
+            "file_name": str(data.paths[img["id"]]),
             "height": img["height"],
             "width": img["width"],
             "image_id": img["id"],

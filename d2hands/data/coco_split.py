@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io_utils import write_json_atomic
-from .coco_validation import read_coco_json
+from .coco_format import read_coco_json
 
 
 def split_coco_file(json_path: str | Path, parts: dict[str, int], out_dir: str | Path,

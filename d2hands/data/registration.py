@@ -1,4 +1,7 @@
-"""Register the datasets a config declares, so every tool and worker sees the same names."""
+"""Register the datasets a config declares, so every tool and worker sees the same names.
+
+Registering reads nothing: a dataset is read and validated when a loader first asks for it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import logging
 
 from detectron2.data import DatasetCatalog
 
-from .coco_hands import register_hands_dataset, uses_rle
+from .coco_hands import register_hands_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +33,3 @@ def register_datasets_from_cfg(cfg) -> None:
             raise ValueError(f"DATASETS.{key} names {unknown}, which are not registered: add them "
                              "to DATASETS.REGISTER as [name, annotations.json, image_root]")
 
-
-def choose_mask_format(cfg) -> str:
-    """Return ``bitmask`` if any training or test set stores RLE masks, else the config's value.
-
-    Loading the sets here also validates them before any model is built.
-    """
-    for name in list(cfg.DATASETS.TRAIN) + list(cfg.DATASETS.TEST):
-        if uses_rle(DatasetCatalog.get(name)):
-            return "bitmask"
-    return cfg.INPUT.MASK_FORMAT

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 import torch
-from detectron2.data import DatasetCatalog, build_detection_train_loader
+from detectron2.data import DatasetCatalog, DatasetMapper, build_detection_train_loader
 from detectron2.data.build import filter_images_with_only_crowd_annotations
 from detectron2.data.samplers import RepeatFactorTrainingSampler
 
+from .coco_hands import uses_rle
 from .subsets import split_into_subsets
 
 logger = logging.getLogger(__name__)
@@ -77,8 +78,18 @@ def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
 
 
 def build_replicated_train_loader(cfg, mapper=None):
-    """Build detectron2's training loader over all training sets with the replication sampler."""
+    """Build detectron2's training loader over all training sets with the replication sampler.
+
+    Without a ``mapper``, detectron2's ``DatasetMapper`` is used; its mask format becomes
+    ``bitmask`` when any training annotation stores an RLE mask (polygons are rasterised
+    either way), so ``INPUT.MASK_FORMAT`` never has to be set by hand.
+    """
     dicts, factors = train_dicts_with_factors(cfg)
+    if mapper is None:
+        mapper = DatasetMapper(cfg, is_train=True)
+        if mapper.instance_mask_format != "bitmask" and uses_rle(dicts):
+            logger.info("Training masks as bitmasks: the training sets store RLE masks")
+            mapper.instance_mask_format = "bitmask"
     sampler = RepeatFactorTrainingSampler(factors, shuffle=True, seed=cfg.SEED if cfg.SEED >= 0
                                           else None)
     return build_detection_train_loader(cfg, dataset=dicts, sampler=sampler, mapper=mapper)

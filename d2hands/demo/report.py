@@ -39,6 +39,21 @@ def metrics_table(by_kind: dict[str, dict]) -> list[str]:
     return lines
 
 
+HEADLINE = [("coco", "segm", "AP"), ("hands", None, "F1"), ("hands", None, "IoU"),
+            ("pixel", None, "F1")]
+
+
+def headline_table(metrics: dict[str, dict[str, dict]]) -> list[str]:
+    """A few rows for the console: per evaluated set and run, mask AP and the hand metrics."""
+    names = [f"{group}/{sub}/{key}" if sub else f"{group}/{key}" for group, sub, key in HEADLINE]
+    lines = ["| set | run | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for label, by_kind in metrics.items():
+        for kind, values in by_kind.items():
+            cells = [_value(values, group, sub, key) for group, sub, key in HEADLINE]
+            lines.append(f"| {label} | {kind} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def session_table(manifest: dict) -> list[str]:
     """Markdown rows of a run's sessions."""
     lines = ["| session | layers | iters | avg loss | final loss | trainable params | "

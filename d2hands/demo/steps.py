@@ -7,21 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .synth_clip import run_logged
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "hands_tiny_cpu.yaml"
 
 
-def render_synthetic(out: Path, count: int, resolution: str, seed: int = 0) -> Path:
+def render_synthetic(out: Path, count: int, resolution: str, seed: int = 0,
+                     log: Path | None = None) -> Path:
     """Render ``count`` poses of both structures with Blender (resumes a killed render)."""
     folder = out / "synth"
     annotations = folder / "annotations.json"
     if annotations.exists():
         return annotations
-    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--out", str(folder),
+    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--output-dir", str(folder),
                "--structures", "L2,L11", "--limit", str(count), "--resolution", resolution,
                "--seed", str(seed), "--workers", "2", "--contact-sheet",
-               str(out / "synth_contact_sheet.png")]
-    subprocess.run(command, check=True)
+               str(out / "synth_contact_sheet.png"), "--quiet"]
+    run_logged(command, log, "rendering")
     return annotations
 
 
@@ -64,7 +67,7 @@ def train_runs(out: Path, opts: list[str], subsets: int, schedule: list[str],
 def evaluate_runs(out: Path, manifests: dict[str, dict], opts: list[str],
                   real: Path | None, score_thresh: float) -> dict[str, dict[str, dict]]:
     """Evaluate every run's final weights on the held-out renders (and real photos)."""
-    from ..evaluation.model_run import (
+    from ..engine.evaluate_checkpoint import (
         DatasetSource,
         ImagesSource,
         evaluate_checkpoint,
@@ -88,14 +91,15 @@ def evaluate_runs(out: Path, manifests: dict[str, dict], opts: list[str],
     return metrics
 
 
-def annotate_clip(out: Path, weights: str, opts: list[str], score_thresh: float) -> dict:
+def annotate_clip(out: Path, weights: str, opts: list[str], score_thresh: float,
+                  log: Path | None = None) -> dict:
     """Render a synthetic clip (a smooth path through the pose space) and draw the hands on it."""
-    from ..data.synth_clip import write_synth_clip
+    from .synth_clip import write_synth_clip
 
     clip_dir = out / "clip"
     clip = clip_dir / "clip.mp4"
     if not clip.exists():
-        write_synth_clip(clip_dir, frames=48, resolution="320x180", fps=12.0)
+        write_synth_clip(clip_dir, frames=48, resolution="320x180", fps=12.0, log=log)
     annotated = out / "clip_hands.mp4"
     summary_file = out / "clip_summary.json"
     if annotated.exists() and summary_file.exists():
@@ -105,7 +109,12 @@ def annotate_clip(out: Path, weights: str, opts: list[str], score_thresh: float)
                "--score-thresh", str(score_thresh), "--batch", "4", "--save-predictions",
                str(out / "clip_predictions.json"), "--contact-sheet",
                str(out / "clip_contact_sheet.png"), *opts]
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if log is not None:
+        with open(log, "a") as handle:
+            handle.write(result.stderr)
+    if result.returncode:
+        raise ChildProcessError(f"annotating the clip failed: {result.stderr.strip()[-500:]}")
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     summary_file.write_text(json.dumps(summary))
     return summary

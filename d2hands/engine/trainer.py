@@ -8,10 +8,28 @@ from detectron2.engine import DefaultTrainer
 
 from ..data.replication import build_replicated_train_loader
 from ..evaluation.inference import build_hands_evaluator
+from ..modeling.loading import load_checked
 
 
 class HandsTrainer(DefaultTrainer):
     """DefaultTrainer whose loader mixes all training sets with per-dataset replication."""
+
+    def resume_or_load(self, resume: bool = True) -> None:
+        """Load the last checkpoint of ``OUTPUT_DIR`` (resuming) or ``MODEL.WEIGHTS``, checked.
+
+        detectron2's rule, with the load checked like ``load_model``'s. A checkpoint that does
+        not fit the model is refused with a ``ModelLoadError``, unless
+        ``HANDS.PARTIAL_WEIGHTS`` says ``MODEL.WEIGHTS`` initialises only part of it (an
+        ImageNet backbone); a resumed checkpoint must always fit. No weights: random init.
+        """
+        checkpointer = self.checkpointer
+        resuming = resume and checkpointer.has_checkpoint()
+        if resuming:
+            load_checked(checkpointer, checkpointer.get_checkpoint_file())
+            self.start_iter = self.iter + 1
+        elif self.cfg.MODEL.WEIGHTS:
+            load_checked(checkpointer, self.cfg.MODEL.WEIGHTS, checkpointables=[],
+                         partial=self.cfg.HANDS.PARTIAL_WEIGHTS)
 
     @classmethod
     def build_train_loader(cls, cfg):

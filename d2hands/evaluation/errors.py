@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..data.errors import DatasetError
 from ..errors import HandsError
 
 
@@ -9,8 +10,8 @@ class EvaluationInputError(HandsError):
     """An input to the evaluation is invalid; the message says which entry and why."""
 
 
-class GroundTruthError(EvaluationInputError):
-    """The COCO ground-truth JSON cannot be used for evaluation."""
+# The ground truth is a dataset: d2hands.data reads it and raises its DatasetError.
+GroundTruthError = DatasetError
 
 
 class ResultsError(EvaluationInputError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pycocotools import mask as mask_utils
 
-from .rle import union_area
+from ..data.rle import union_area
 
 PIXEL_KEYS = ("precision", "recall", "F1", "hand_IoU", "mIoU", "per_image_F1")
 

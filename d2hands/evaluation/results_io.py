@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
+from ..data.rle import segmentation_to_rle
 from .errors import ResultsError
 from .ground_truth import GroundTruth
-from .rle import segmentation_to_rle
 
 REQUIRED_KEYS = ("image_id", "category_id", "segmentation", "score")
 

@@ -11,6 +11,7 @@ import numpy as np
 from detectron2.engine import HookBase
 from detectron2.utils import comm
 
+from ..engine.progress import ProgressBar
 from ..engine.trainer import HandsTrainer
 from .layers import apply_regex, count_trainable
 from .saturation import images_before, saturation_step
@@ -85,6 +86,7 @@ class SessionTrainer(HandsTrainer):
         hooks = super().build_hooks()
         self.loss_recorder = LossRecorder(Path(self.cfg.OUTPUT_DIR) / LOSSES)
         hooks.insert(0, self.loss_recorder)
+        hooks.append(ProgressBar(Path(self.cfg.OUTPUT_DIR).name))
         return hooks
 
 
@@ -94,6 +96,9 @@ def session_cfg(base_cfg, session: dict, plan: dict, session_dir: Path, init_wei
     cfg.defrost()
     cfg.OUTPUT_DIR = str(session_dir)
     cfg.MODEL.WEIGHTS = init_weights
+    # Only the chain's own start may be a partial (ImageNet) init; later sessions load a chain's.
+    cfg.HANDS.PARTIAL_WEIGHTS = bool(base_cfg.HANDS.PARTIAL_WEIGHTS
+                                     and init_weights == base_cfg.MODEL.WEIGHTS)
     cfg.MODEL.BACKBONE.FREEZE_AT = session["freeze_at"]
     cfg.HANDS.TRAINABLE_REGEX = session["regex"]
     cfg.HANDS.SUBSET = [] if session["subset"] is None else [

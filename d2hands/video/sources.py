@@ -10,9 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..cli import UsageError
 from ..data.image_checks import probe_image
 from ..data.mask_folders import IMAGE_SUFFIXES
+from ..errors import UsageError
 
 
 @dataclass

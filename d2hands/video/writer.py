@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..cli import UsageError
+from ..errors import UsageError
 
 # H.264 where the OpenCV build has an encoder for it, else MPEG-4 Part 2.
 FOURCCS = ("avc1", "mp4v")

@@ -24,7 +24,7 @@ def test_sequence_is_smooth_and_deterministic():
 @pytest.mark.blender
 def test_synth_clip_frames_match_annotations(tmp_path):
     pytest.importorskip("bpy")
-    from d2hands.data.synth_clip import write_synth_clip
+    from d2hands.demo.synth_clip import write_synth_clip
 
     clip = write_synth_clip(tmp_path, frames=6, resolution="160x96", fps=6.0)
     fps, frames = read_video(clip)

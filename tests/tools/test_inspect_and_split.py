@@ -2,12 +2,15 @@ import json
 import subprocess
 import sys
 
-from conftest import tool_env
+from conftest import ROOT, tool_env
+
+INSPECT = str(ROOT / "tools" / "inspect_dataset.py")
+SPLIT = str(ROOT / "tools" / "split_dataset.py")
 
 
 def test_inspect_prints_statistics(toy_sets):
     json_path, images = toy_sets["synth"]
-    result = subprocess.run([sys.executable, "-m", "d2hands.data.inspect", str(json_path),
+    result = subprocess.run([sys.executable, INSPECT, str(json_path),
                              "--image-root", str(images)], capture_output=True, text=True,
                             env=tool_env())
     assert result.returncode == 0, result.stderr
@@ -25,7 +28,7 @@ def test_inspect_prints_statistics(toy_sets):
 def test_inspect_registered_name_and_bad_input(toy_sets, tmp_path):
     json_path, images = toy_sets["real"]
     register = json.dumps([["toy_real", str(json_path), str(images)]])
-    result = subprocess.run([sys.executable, "-m", "d2hands.data.inspect", "toy_real",
+    result = subprocess.run([sys.executable, INSPECT, "toy_real",
                              "DATASETS.REGISTER", register], capture_output=True, text=True,
                             env=tool_env())
     assert result.returncode == 0, result.stderr
@@ -34,7 +37,7 @@ def test_inspect_registered_name_and_bad_input(toy_sets, tmp_path):
     broken.write_text(json.dumps({"images": [{"id": 1, "file_name": "../x.png", "width": 4,
                                               "height": 4}], "annotations": [],
                                   "categories": [{"id": 1, "name": "hand"}]}))
-    result = subprocess.run([sys.executable, "-m", "d2hands.data.inspect", str(broken),
+    result = subprocess.run([sys.executable, INSPECT, str(broken),
                              "--image-root", str(tmp_path)], capture_output=True, text=True,
                             env=tool_env())
     assert result.returncode == 2
@@ -55,3 +58,18 @@ def test_split_coco_file(toy_sets, tmp_path):
     assert len(train["annotations"]) + len(val["annotations"]) == len(coco["annotations"])
     again = split_coco_file(json_path, {"train": 0.75, "val": 0.25}, tmp_path / "b", seed=1)
     assert json.loads(again["val"].read_text()) == val
+
+
+def test_split_dataset_cli(toy_sets, tmp_path):
+    json_path, _ = toy_sets["synth"]
+    result = subprocess.run([sys.executable, SPLIT, str(json_path), "--parts", "train=3", "val=1",
+                             "--output-dir", str(tmp_path), "--seed", "1"], capture_output=True,
+                            text=True, env=tool_env())
+    assert result.returncode == 0, result.stderr
+    train, val = (json.loads((tmp_path / f"{k}.json").read_text()) for k in ("train", "val"))
+    assert (len(train["images"]), len(val["images"])) == (9, 3)
+    bad = subprocess.run([sys.executable, SPLIT, str(json_path), "--parts", "train=3",
+                          "--output-dir", str(tmp_path / "b")], capture_output=True, text=True,
+                         env=tool_env())
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "two" in bad.stderr
+    assert not (tmp_path / "b").exists()

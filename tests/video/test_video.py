@@ -16,7 +16,7 @@ TOOL = str(ROOT / "tools" / "visualize_video.py")
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    from d2hands.data.toy_clip import write_toy_clip
+    from d2hands.testing.toy_clip import write_toy_clip
 
     return write_toy_clip(tmp_path_factory.mktemp("clip"), frames=12, size=(160, 120), fps=12.0)
 

@@ -1,5 +1,6 @@
 """Repetitive training on a tiny CPU Mask R-CNN: weights hand-off, freezing, resume, baseline."""
 
+import importlib.util
 import json
 import signal
 import subprocess
@@ -209,6 +210,21 @@ def test_conventional_baseline_same_total_steps(toy_sets, tmp_path):
     assert set(manifest["sessions"][0]) >= {"status", "init_weights", "final_weights",
                                             "wall_time_s", "images_per_s", "avg_loss",
                                             "final_loss", "trainable_params", "saturation_step"}
+
+    # --run names the run: the same metrics as its config, opts and final weights spelled out
+    real_json, real_images = (str(p) for p in toy_sets["real"])
+    spec = importlib.util.spec_from_file_location("evaluate_tool", ROOT / "tools" / "evaluate.py")
+    evaluate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evaluate)
+    data = ["--coco", real_json, "--image-root", real_images, "--quiet"]
+    assert evaluate.main(["--run", str(tmp_path), *data, "--output-dir",
+                          str(tmp_path / "by_run")]) == 0
+    assert evaluate.main(["--config-file", TINY, "--weights", manifest["final_weights"], *data,
+                          "--output-dir", str(tmp_path / "spelled"), *opts_for(toy_sets)]) == 0
+    by_run, spelled = (json.loads((tmp_path / d / "metrics.json").read_text())
+                       for d in ("by_run", "spelled"))
+    assert {k: by_run[k] for k in ("coco", "hands", "pixel")} == {
+        k: spelled[k] for k in ("coco", "hands", "pixel")}
 
 
 def test_schedule_shorter_than_subsets_cli_error(toy_sets, tmp_path):

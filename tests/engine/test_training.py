@@ -48,11 +48,22 @@ def test_replication_rate_from_sampler(toy_sets):
     assert real_draw_rate(fractional) == pytest.approx(2.5, rel=0.1)
 
 
-def test_mask_format_follows_the_data(toy_sets):
+def test_building_a_config_reads_no_data_and_the_loader_picks_bitmasks(toy_sets, tmp_path):
+    from detectron2.structures import BitMasks
+
+    from d2hands.data import DatasetError, build_replicated_train_loader
     from d2hands.engine import build_cfg
 
-    cfg = build_cfg(TINY, dataset_opts(toy_sets, 10.0))
-    assert cfg.INPUT.MASK_FORMAT == "bitmask"  # the toy sets store RLE
+    missing = tmp_path / "nowhere.json"  # registered by name; only a loader would read it
+    cfg = build_cfg(TINY, ["DATASETS.REGISTER", json.dumps([["gone", str(missing), "."]]),
+                           "DATASETS.TRAIN", '("gone",)'])
+    assert cfg.INPUT.MASK_FORMAT == "bitmask"  # d2hands' default: its datasets store RLE
+    with pytest.raises(DatasetError, match="nowhere.json has 1 problem: file not found"):
+        build_replicated_train_loader(cfg)
+    cfg = build_cfg(TINY, dataset_opts(toy_sets, 10.0) + ["INPUT.MASK_FORMAT", "polygon"])
+    assert cfg.INPUT.MASK_FORMAT == "polygon"  # the config is left as written
+    batch = next(iter(build_replicated_train_loader(cfg)))  # the toy sets store RLE
+    assert all(isinstance(d["instances"].gt_masks, BitMasks) for d in batch)
 
 
 @pytest.mark.slow

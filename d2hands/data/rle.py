@@ -76,8 +76,7 @@ def _check_size(size: object, height: int, width: int) -> None:
     if [int(size[0]), int(size[1])] != [height, width]:
         raise ValueError(
             f"mask size [{size[0]}, {size[1]}] (height, width) differs from the image size "
-            f"[{height}, {width}] in the ground truth; masks must be encoded at full image "
-            "resolution"
+            f"[{height}, {width}]; masks must be encoded at full image resolution"
         )
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..data.annotations import hands_coco, mask_annotation
 from ..io_utils import write_json_atomic
 from ..video.writer import SafeVideoWriter
-from .annotations import hands_coco, mask_annotation
 from .toy import draw_hand
 
 
@@ -50,7 +50,7 @@ def write_toy_clip(out_dir: str | Path, frames: int = 12, size: tuple[int, int] 
 
 
 def main() -> None:
-    """Command line: ``python -m d2hands.data.toy_clip OUT [--frames N]``."""
+    """Command line: ``python -m d2hands.testing.toy_clip OUT [--frames N]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
     parser.add_argument("--frames", type=int, default=12)

@@ -210,7 +210,7 @@ def test_bad_model_options_exit_2_before_anything(toy_sets, tmp_path, capsys):
         (model, "one of --dataset NAME"),
         (model + ["--coco", json_path], "--coco needs --image-root"),
         (model + ["--images", images], "--images needs --masks"),
-        (model[2:] + ["--dataset", "x"], "needs both --config-file CFG and --weights W"),
+        (model[2:] + ["--dataset", "x"], "or both --config-file CFG and --weights W"),
         (model + ["--predictions", json_path, "--coco", json_path, "--image-root", images],
          "does not go with"),
         (model + ["--dataset", "x", "MODEL.DEVICE"], "KEY VALUE pairs"),

@@ -251,3 +251,32 @@ def test_repetitive_train_cli_with_mobilenet(toy_sets, tmp_path):
             block = int(name.split(".")[3])
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(first[name])) == (
                 block < 7), name
+
+
+def test_training_start_refuses_a_partial_load_unless_the_config_says_so(toy_sets, tmp_path):
+    from d2hands.engine import HandsTrainer, build_cfg
+    from d2hands.errors import ModelLoadError
+
+    torch.save(random_torchvision_model().state_dict(), tmp_path / "mobilenet_v2.pth")
+    imagenet = tmp_path / "d2.pth"
+    assert load_tool("convert_weights").main(
+        ["--input", str(tmp_path / "mobilenet_v2.pth"), "--output", str(imagenet)]) == 0
+    opts = toy_opts(toy_sets) + ["MODEL.MOBILENET.NORM", "FrozenBN", "MODEL.WEIGHTS",
+                                 str(imagenet), "OUTPUT_DIR", str(tmp_path / "out")]
+    trainer = HandsTrainer(build_cfg(TINY, opts + ["HANDS.PARTIAL_WEIGHTS", "False"]))
+    saved = torch.load(imagenet, weights_only=True)["model"]
+    left_out = set(trainer.model.state_dict()) - set(saved)
+    with pytest.raises(ModelLoadError, match=rf"{len(left_out)} parameters of the model are "
+                                             r"missing .*HANDS.PARTIAL_WEIGHTS True"):
+        trainer.resume_or_load(resume=False)
+
+    trainer = HandsTrainer(build_cfg(TINY, opts + ["HANDS.PARTIAL_WEIGHTS", "True"]))
+    trainer.resume_or_load(resume=False)
+    state = trainer.model.state_dict()
+    assert all(torch.equal(state[k], torch.as_tensor(v)) for k, v in saved.items())
+
+    torch.save({"model": {"head.weight": torch.zeros(3)}}, tmp_path / "other.pth")
+    trainer = HandsTrainer(build_cfg(TINY, opts + ["HANDS.PARTIAL_WEIGHTS", "True",
+                                                   "MODEL.WEIGHTS", str(tmp_path / "other.pth")]))
+    with pytest.raises(ModelLoadError, match="initialise none of the model's parameters"):
+        trainer.resume_or_load(resume=False)

@@ -8,7 +8,7 @@ Writes ``OUT/render/`` (the frames and their COCO file), ``OUT/clip.mp4`` and
 ``tools/visualize_video.py --save-predictions`` numbers them, with ``file_name`` relative to
 ``OUT``.
 
-    python -m d2hands.data.synth_clip OUT [--frames 48] [--resolution 320x180] [--background DIR]
+    python -m d2hands.demo.synth_clip OUT [--frames 48] [--resolution 320x180] [--background DIR]
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "320x180",
-                     fps: float = 12.0, background: str | None = None, seed: int = 0) -> Path:
+                     fps: float = 12.0, background: str | None = None, seed: int = 0,
+                     log: Path | None = None) -> Path:
     """Render (or resume rendering) the clip and encode it; return the MP4's path.
 
     Args:
@@ -38,15 +39,16 @@ def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "3
         fps: frame rate of the MP4.
         background: a folder with background photo(s); white if None.
         seed: seed of the finger states along the path.
+        log: a file that takes Blender's output (default: the console).
     """
     out_dir = Path(out_dir)
     render = out_dir / "render"
-    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--out", str(render),
+    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--output-dir", str(render),
                "--sequence", str(frames), "--resolution", resolution, "--seed", str(seed),
                "--view", "front", "--hands-per-image", "1", "--quiet"]
     if background:
         command += ["--background", str(background)]
-    subprocess.run(command, check=True)
+    run_logged(command, log, "rendering the clip")
     coco = json.loads((render / "annotations.json").read_text())
     images = sorted(coco["images"], key=lambda img: img["pose_id"])
     frame_of = {img["id"]: img["pose_id"] for img in images}
@@ -61,6 +63,23 @@ def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "3
                                 for a in coco["annotations"]]
     write_json_atomic(out_dir / "annotations.json", clip_coco)
     return out_dir / "clip.mp4"
+
+
+def run_logged(command: list[str], log: Path | None, what: str) -> None:
+    """Run a command, its output appended to ``log`` (or on the console if None).
+
+    Raises:
+        ChildProcessError: If it fails; the message names the log.
+
+    """
+    if log is None:
+        result = subprocess.run(command)
+    else:
+        with open(log, "a") as handle:
+            result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT)
+    if result.returncode:
+        where = f"; see {log}" if log else ""
+        raise ChildProcessError(f"{what} failed (exit status {result.returncode}){where}")
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ def test_mask_image_size_mismatch(toy_copy):
     root, coco = toy_copy
     ann = coco["annotations"][4]
     ann["segmentation"]["size"] = [50, 60]
-    with pytest.raises(DatasetError, match=r"mask/image size mismatch.*annotations\[4\]"):
+    with pytest.raises(DatasetError, match=r"differs from the image size.*annotations\[4\]"):
         load(root, coco)
 
 

@@ -19,14 +19,15 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from ..data import register_hands_dataset
 from ..data.mask_folders import masks_to_coco
-from ..engine import build_cfg
+from ..evaluation.errors import EvaluationInputError
+from ..evaluation.hands_evaluator import PREDICTIONS_FILE, HandsEvaluator
+from ..evaluation.inference import run_inference
+from ..evaluation.overlays import render_worst_overlays
+from ..evaluation.pipeline import Evaluation
+from ..evaluation.report import write_outputs
 from ..io_utils import write_json_atomic
-from .errors import EvaluationInputError
-from .hands_evaluator import PREDICTIONS_FILE, HandsEvaluator
-from .inference import load_model, run_inference
-from .overlays import render_worst_overlays
-from .pipeline import Evaluation
-from .report import write_outputs
+from ..modeling.loading import load_model
+from .setup import build_cfg
 
 EVAL_DATASET = "_d2hands_evaluate"  # name under which --coco / --images data is registered
 GROUND_TRUTH_FILE = "ground_truth.json"
@@ -92,8 +93,7 @@ def _config(config_file: str, opts: list[str]):
         return build_cfg(config_file, opts)
     except (AssertionError, KeyError, yaml.YAMLError) as exc:  # how yacs reports bad keys
         message = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
-        user_opts = opts[:-6]  # the last six are ours
-        where = f"config {config_file}" + (f" with overrides {user_opts}" if user_opts else "")
+        where = f"config {config_file}" + (f" with overrides {opts}" if opts else "")
         raise EvaluationInputError(f"{where}: {' '.join(message.split())}") from None
 
 
@@ -134,9 +134,8 @@ def evaluate_checkpoint(config_file: str, weights: str,
             name = EVAL_DATASET
         else:
             name = source.name
-        # Only the evaluated set is loaded: the config's training sets may not exist here.
-        cfg = _config(config_file, [*(opts or []), "DATASETS.TRAIN", "()", "DATASETS.TEST",
-                                    "()", "MODEL.WEIGHTS", str(weights)])
+        # Only the evaluated set is read: building the config reads no dataset.
+        cfg = _config(config_file, list(opts or []))
         _registered(name)
         DatasetCatalog.get(name)  # validate the data before the model is built
         evaluator = HandsEvaluator(

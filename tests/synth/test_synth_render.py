@@ -22,7 +22,7 @@ from pycocotools.coco import COCO
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = str(REPO / "synth" / "render_poses.py")
 HAS_BPY = importlib.util.find_spec("bpy") is not None
 BLENDER = shutil.which("blender")
@@ -180,7 +180,7 @@ def test_merged_shards_load(tmp_path):
     shards = [render(tmp_path / f"s{k}", "--limit", "6", "--shard", f"{k}/2", *RES)
               for k in range(2)]
     merged = tmp_path / "annotations.json"
-    res = subprocess.run([sys.executable, "-m", "synth.merge", *map(str, shards), "--out",
+    res = subprocess.run([sys.executable, "-m", "synth.merge", *map(str, shards), "--output",
                           str(merged)], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     coco = COCO(str(merged))
@@ -191,10 +191,10 @@ def test_merged_shards_load(tmp_path):
     for ann in coco.anns.values():
         assert coco.annToMask(ann).sum() == ann["area"]
     dup = subprocess.run([sys.executable, "-m", "synth.merge", str(shards[0]), str(shards[0]),
-                          "--out", str(tmp_path / "dup.json")], cwd=REPO, capture_output=True,
+                          "--output", str(tmp_path / "dup.json")], cwd=REPO, capture_output=True,
                          text=True)
     assert dup.returncode == 2 and dup.stderr.startswith("error: ")
-    outside = subprocess.run([sys.executable, "-m", "synth.merge", *map(str, shards), "--out",
+    outside = subprocess.run([sys.executable, "-m", "synth.merge", *map(str, shards), "--output",
                               str(tmp_path / "elsewhere" / "a.json")], cwd=REPO,
                              capture_output=True, text=True)
     assert outside.returncode == 2 and "not inside" in outside.stderr

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from d2hands.data.rle import decode_compressed_counts
 from d2hands.evaluation import (
     GroundTruthError,
     ResultsError,
     load_ground_truth,
     load_results,
 )
-from d2hands.evaluation.rle import decode_compressed_counts
 
 H, W = 10, 20
 
@@ -114,13 +114,14 @@ def test_bad_ground_truth_is_named():
     cases = [
         ({"images": [], "annotations": [], "categories": cats}, "no images"),
         ({"images": [good_img], "annotations": []}, "'categories'"),
-        ({"images": [{"id": 1}], "annotations": [], "categories": cats}, "images[0] (id 1)"),
+        ({"images": [{"id": 1}], "annotations": [], "categories": cats},
+         "needs positive integer 'height' and 'width', got None and None: images[0] (id 1)"),
         ({"images": [good_img], "categories": cats, "annotations": [
             {"id": 5, "image_id": 3, "category_id": 1, "segmentation": rle()}]},
-         "annotations[0] (id 5, image_id 3): image_id is not in"),
+         "image_id is not in 'images': annotations[0] (id 5, image_id 3)"),
         ({"images": [good_img], "categories": cats, "annotations": [
             {"id": 5, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]},
-         "annotations[0] (id 5, image_id 1) has no 'segmentation'"),
+         "annotation without 'segmentation' (hands need masks): annotations[0] (id 5, image_id 1)"),
         ({"images": [good_img], "categories": cats, "annotations": [
             {"id": 5, "image_id": 1, "category_id": 1, "segmentation": rle(h=4, w=4)}]},
          "differs from the image size"),

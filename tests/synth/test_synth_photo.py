@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.blender, pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("bpy") is None,
                                  reason="bpy wheel not installed")]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = str(REPO / "synth" / "render_poses.py")
 RES = ["--resolution", "320x240", "--limit", "6", "--keep-rgba"]
 
@@ -219,11 +219,11 @@ def test_merge_refuses_shards_with_other_options(tmp_path):
     b = render(tmp_path / "b", "--resolution", "160x120", "--limit", "4", "--shard", "1/2",
                "--view", "front")
     c = render(tmp_path / "c", "--resolution", "160x120", "--limit", "4", "--shard", "1/2")
-    res = subprocess.run([sys.executable, "-m", "synth.merge", str(a), str(b), "--out",
+    res = subprocess.run([sys.executable, "-m", "synth.merge", str(a), str(b), "--output",
                           str(tmp_path / "m.json")], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 2 and "other options" in res.stderr and "view" in res.stderr
     assert not (tmp_path / "m.json").exists()
-    res = subprocess.run([sys.executable, "-m", "synth.merge", str(a), str(c), "--out",
+    res = subprocess.run([sys.executable, "-m", "synth.merge", str(a), str(c), "--output",
                           str(tmp_path / "m.json")], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     merged = json.loads((tmp_path / "m.json").read_text())

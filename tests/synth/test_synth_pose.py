@@ -14,7 +14,7 @@ from synth.joblist import select_jobs
 from synth.plausibility import plausible_mask
 from synth.skeleton import BONES, FOREARM_LENGTH, forward_kinematics
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("step,per_axis", [(2, 180), (10, 36)])

@@ -1,18 +1,14 @@
-"""Validate a COCO hand dataset the way training does and print its statistics.
+"""Statistics of a hands dataset: counts, hands per image, image sizes, mask areas (torch-free).
 
-    python -m d2hands.data.inspect annotations.json --image-root images/
-    python -m d2hands.data.inspect NAME --config-file CFG [KEY VALUE ...]   # a registered name
+``tools/inspect_dataset.py`` prints them for a COCO file or a registered dataset.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 
 import numpy as np
 from pycocotools import mask as mask_utils
-
-from ..cli import UsageError, run_cli
 
 
 def dataset_stats(records: list[dict]) -> dict:
@@ -51,36 +47,3 @@ def format_stats(name: str, stats: dict) -> str:
         lines.append("  mask area, % of image  min {:.2f}  p5 {:.2f}  p25 {:.2f}  median {:.2f}"
                      "  p75 {:.2f}  p95 {:.2f}  max {:.2f}".format(*q))
     return "\n".join(lines)
-
-
-def main(argv=None) -> None:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", help="a COCO JSON file, or a name registered by --config-file")
-    parser.add_argument("--image-root", help="folder the JSON's file names are relative to")
-    parser.add_argument("--config-file", default="", help="config whose DATASETS.REGISTER "
-                                                          "declares the name")
-    parser.add_argument("opts", nargs="*", help="KEY VALUE config overrides")
-    args = parser.parse_intermixed_args(argv)
-
-    from detectron2.data import DatasetCatalog
-
-    from .coco_hands import load_hands_coco
-
-    if args.dataset.endswith(".json"):
-        if not args.image_root:
-            raise UsageError("--image-root is required with a JSON file")
-        records = load_hands_coco(args.dataset, args.image_root)
-    else:
-        from ..engine.setup import build_cfg
-
-        build_cfg(args.config_file, args.opts)
-        if args.dataset not in DatasetCatalog.list():
-            raise UsageError(f"{args.dataset!r} is not registered; declare it in "
-                             "DATASETS.REGISTER or pass a JSON file with --image-root")
-        records = DatasetCatalog.get(args.dataset)
-    print(format_stats(args.dataset, dataset_stats(records)))
-
-
-if __name__ == "__main__":
-    run_cli(main)

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..data.annotations import hands_coco, mask_annotation
 from ..io_utils import write_json_atomic
-from .annotations import hands_coco, mask_annotation
 
 
 def draw_hand(mask: np.ndarray, center: tuple[float, float], scale: float, angle: float,
@@ -97,7 +97,7 @@ def write_toy_coco(out_dir: str | Path, num_images: int = 16, size: tuple[int, i
 
 
 def main() -> None:
-    """Command line: ``python -m d2hands.data.toy OUT [--num-images N] ...``."""
+    """Command line: ``python -m d2hands.testing.toy OUT [--num-images N] ...``."""
     parser = argparse.ArgumentParser(description="Write a tiny generated COCO hand set.")
     parser.add_argument("out_dir")
     parser.add_argument("--num-images", type=int, default=16)

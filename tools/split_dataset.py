@@ -1,0 +1,53 @@
+"""Split a COCO file into seeded random parts (e.g. train / held-out); images stay in place.
+
+    python tools/split_dataset.py all.json --parts own25_train=1 own25_test=1 \
+        --output-dir splits/ [--seed 0]
+
+Writes ``OUTPUT_DIR/<part>.json`` per part; images are shared out in proportion to the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from d2hands.cli import run_cli
+from d2hands.errors import UsageError
+
+
+def parse_parts(specs: list[str]) -> dict[str, float]:
+    """``["train=3", "val=1"]`` -> ``{"train": 3.0, "val": 1.0}``."""
+    parts: dict[str, float] = {}
+    for spec in specs:
+        name, _, weight = spec.partition("=")
+        try:
+            value = float(weight)
+        except ValueError:
+            value = -1.0
+        if not name or value <= 0 or name in parts:
+            raise UsageError(f"--parts takes distinct NAME=WEIGHT entries with weights > 0, "
+                             f"got {spec!r}")
+        parts[name] = value
+    if len(parts) < 2:
+        raise UsageError("--parts needs at least two NAME=WEIGHT entries")
+    return parts
+
+
+def main(argv=None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", help="the COCO file to split")
+    parser.add_argument("--parts", nargs="+", required=True, metavar="NAME=WEIGHT")
+    parser.add_argument("--output-dir", required=True, help="folder for <part>.json files")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    parts = parse_parts(args.parts)
+
+    from d2hands.data.coco_split import split_coco_file
+
+    written = split_coco_file(args.json, parts, args.output_dir, seed=args.seed)
+    for name, path in written.items():
+        print(f"{name}: {path}")
+
+
+if __name__ == "__main__":
+    run_cli(main)
