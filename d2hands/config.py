@@ -31,6 +31,12 @@ def add_hands_config(cfg: CN) -> None:
         HANDS.PARTIAL_WEIGHTS: ``MODEL.WEIGHTS`` initialises only part of the model (e.g. an
             ImageNet backbone) when training starts: its missing and unused parameters are
             expected. Off (default): any checkpoint that does not fit the model is refused.
+        HANDS.COMPOSITE.*: compositing in the training loader (off by default): each image of
+            the composited training sets becomes a background plus 0..K hands cut out of the
+            training sets by their masks, each jittered; see d2hands/data/compositing and
+            docs/COMPOSITING.md for every key.
+        HANDS.SCALE_JITTER.*: large scale jitter (detectron2's ``ResizeScale`` +
+            ``FixedSizeCrop``) in place of ``ResizeShortestEdge`` for training (off by default).
         MODEL.MOBILENET.OUT_FEATURES: stages of the MobileNetV2 body returned to the FPN
             (``stem`` stride 2, ``m2`` .. ``m5`` strides 4 .. 32); see d2hands/modeling.
         MODEL.MOBILENET.NORM: ``FrozenBN`` (default, for ImageNet weights), ``BN`` or ``GN``.
@@ -47,7 +53,43 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False
+    add_composite_config(cfg)
     cfg.MODEL.MOBILENET = CN()
     cfg.MODEL.MOBILENET.OUT_FEATURES = ["m2", "m3", "m4", "m5"]
     cfg.MODEL.MOBILENET.NORM = "FrozenBN"
     cfg.MODEL.MOBILENET.WIDTH_MULT = 1.0
+
+
+def add_composite_config(cfg: CN) -> None:
+    """Add ``HANDS.COMPOSITE`` and ``HANDS.SCALE_JITTER`` (documented in docs/COMPOSITING.md)."""
+    c = cfg.HANDS.COMPOSITE = CN()
+    c.ENABLED = False
+    c.PROB = 1.0  # share of the composited sets' images that become composites
+    c.DATASETS = []  # training sets whose images are composited (empty: all)
+    c.HAND_SOURCES = []  # training sets whose hands are pasted (empty: the composited sets)
+    c.BACKGROUNDS = ["procedural"]  # folders, "procedural", "inpainted:<dataset>"
+    c.SIZE = [320, 448]  # canvas height, width
+    c.HANDS_PER_IMAGE = [1, 3]  # min, max pasted hands
+    c.NEGATIVE_PROB = 0.1  # share of composites with no hand at all
+    c.HAND_SIZE = [0.15, 0.6]  # longer side of a hand's box, as a fraction of the image height
+    c.ROTATION = [-90.0, 90.0]  # degrees
+    c.FLIP_PROB = 0.5
+    c.OUTSIDE = 0.3  # at most this fraction of a hand's box may lie outside the frame
+    c.HUE = 8.0  # degrees, +-
+    c.SATURATION = 0.25  # relative, +-
+    c.BRIGHTNESS = 0.25  # relative, +-
+    c.CONTRAST = 0.25  # relative, +-
+    c.BLUR_PROB = 0.2  # per hand
+    c.BLUR_SIGMA = [0.5, 1.5]
+    c.FEATHER = 1.0  # sigma (px) of the pasted edge; 0: hard edges
+    c.MIN_AREA = 64  # visible fragments below this many pixels are dropped
+    c.NOISE_PROB = 0.3  # per image
+    c.NOISE_SIGMA = [2.0, 8.0]
+    c.JPEG_PROB = 0.3
+    c.JPEG_QUALITY = [40, 95]
+    c.GRAY_PROB = 0.05
+    j = cfg.HANDS.SCALE_JITTER = CN()
+    j.ENABLED = False
+    j.MIN_SCALE = 0.3
+    j.MAX_SCALE = 2.0
+    j.SIZE = [320, 448]  # output height, width (crop or pad)

@@ -17,7 +17,7 @@ from d2hands.cli import run_cli
 from d2hands.engine import build_cfg
 from d2hands.errors import UsageError
 from d2hands.repetitive import PlanRequest, run_chain
-from d2hands.repetitive.plan import parse_list
+from d2hands.repetitive.plan import parse_list, parse_session_data
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--rois", help="ROIs per image (ROI_HEADS.BATCH_SIZE_PER_IMAGE)")
     group.add_argument("--lr", help="base learning rate per session")
     group.add_argument("--seed", type=int, default=0, help="seed of the subset split")
+    group.add_argument("--session-data", action="append", metavar="K=NAME[:FACTOR],...",
+                       help="session K (0-based, -1 = last) trains on these registered sets, "
+                            "each replicated FACTOR times, instead of DATASETS.TRAIN; "
+                            "repeatable, recorded in the manifest")
     group.add_argument("--same-subset", action="store_true",
                        help="train every session on subset 0")
     group.add_argument("--conventional", action="store_true",
@@ -70,10 +74,15 @@ def request_from_args(args) -> PlanRequest:
     else:
         subsets = 1
     iters = parse_list(args.iters, int)
+    try:
+        session_data = parse_session_data(args.session_data)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     return PlanRequest(subsets=subsets, schedule=schedule, seed=args.seed,
                        same_subset=args.same_subset, conventional=args.conventional,
                        iters=iters, epochs=parse_list(args.epochs, float),
-                       rois=parse_list(args.rois, int), lr=parse_list(args.lr, float))
+                       rois=parse_list(args.rois, int), lr=parse_list(args.lr, float),
+                       session_data=session_data)
 
 
 def main(args):

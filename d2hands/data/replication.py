@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import torch
-from detectron2.data import DatasetCatalog, DatasetMapper, build_detection_train_loader
+from detectron2.data import DatasetCatalog, build_detection_train_loader
 from detectron2.data.build import filter_images_with_only_crowd_annotations
 from detectron2.data.samplers import RepeatFactorTrainingSampler
 
-from .coco_hands import uses_rle
 from .subsets import split_into_subsets
+from .train_mapper import build_train_mapper
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def subset_spec(cfg) -> tuple[str, int, int, int] | None:
 def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
     """Concatenate the training datasets and give every image its dataset's repeat factor.
 
-    Images without annotations are dropped if ``DATALOADER.FILTER_EMPTY_ANNOTATIONS`` is set.
+    Images without annotations are dropped if ``DATALOADER.FILTER_EMPTY_ANNOTATIONS`` is set,
+    except in the sets that ``HANDS.COMPOSITE`` composites (their images get hands pasted or are
+    negatives on purpose).
 
     Returns:
         The dataset dicts (each tagged with ``dataset_name``) and a float tensor of factors.
@@ -57,6 +59,9 @@ def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
     """
     factors = replication_map(cfg)
     subset = subset_spec(cfg)
+    composite = cfg.HANDS.COMPOSITE
+    composited = (set(composite.DATASETS) or set(cfg.DATASETS.TRAIN)) if composite.ENABLED \
+        else set()
     dicts: list[dict] = []
     repeat: list[float] = []
     for name in cfg.DATASETS.TRAIN:
@@ -64,7 +69,7 @@ def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
         if subset and subset[0] == name:
             part = split_into_subsets(len(records), subset[2], subset[3])[subset[1]]
             records = [records[i] for i in part]
-        if cfg.DATALOADER.FILTER_EMPTY_ANNOTATIONS:
+        if cfg.DATALOADER.FILTER_EMPTY_ANNOTATIONS and name not in composited:
             records = filter_images_with_only_crowd_annotations(records)
         if not records:
             raise ValueError(f"training dataset {name!r} has no usable images")
@@ -80,16 +85,15 @@ def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
 def build_replicated_train_loader(cfg, mapper=None):
     """Build detectron2's training loader over all training sets with the replication sampler.
 
-    Without a ``mapper``, detectron2's ``DatasetMapper`` is used; its mask format becomes
-    ``bitmask`` when any training annotation stores an RLE mask (polygons are rasterised
-    either way), so ``INPUT.MASK_FORMAT`` never has to be set by hand.
+    Without a ``mapper``, :class:`~d2hands.data.train_mapper.HandsTrainMapper` is used:
+    detectron2's ``DatasetMapper`` with ``HANDS.COMPOSITE`` compositing and
+    ``HANDS.SCALE_JITTER``; its mask format becomes ``bitmask`` when any training annotation
+    stores an RLE mask (polygons are rasterised either way), so ``INPUT.MASK_FORMAT`` never has
+    to be set by hand.
     """
     dicts, factors = train_dicts_with_factors(cfg)
     if mapper is None:
-        mapper = DatasetMapper(cfg, is_train=True)
-        if mapper.instance_mask_format != "bitmask" and uses_rle(dicts):
-            logger.info("Training masks as bitmasks: the training sets store RLE masks")
-            mapper.instance_mask_format = "bitmask"
+        mapper = build_train_mapper(cfg, dicts, factors.tolist())
     sampler = RepeatFactorTrainingSampler(factors, shuffle=True, seed=cfg.SEED if cfg.SEED >= 0
                                           else None)
     return build_detection_train_loader(cfg, dataset=dicts, sampler=sampler, mapper=mapper)

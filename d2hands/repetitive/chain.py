@@ -88,6 +88,11 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
             request.schedule = request.schedule * request.subsets
     name = subset_dataset_of(cfg)
     plan = build_plan(request, cfg, len(DatasetCatalog.get(name)), name)
+    known = set(DatasetCatalog.list())
+    unknown = sorted({n for s in plan["sessions"] for n in s["train"] if n not in known})
+    if unknown:
+        raise ValueError(f"--session-data names {unknown}, which are not registered: add them "
+                         "to DATASETS.REGISTER as [name, annotations.json, image_root]")
     if comm.is_main_process():
         manifest = open_run(out_dir, plan, config_file, opts or [], select, force_new)
         if auto_info:

@@ -53,8 +53,9 @@ def plan_differences(old: dict, new: dict) -> list[str]:
     if len(old_s) != len(new_s):
         diffs.append(f"number of sessions ({len(old_s)} -> {len(new_s)})")
     for a, b in zip(old_s, new_s, strict=False):
+        # A field that an older release did not record (e.g. "train") is not a change.
         for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key):
+            if key in a and a.get(key) != b.get(key):
                 diffs.append(f"session {a.get('index')} {key} ({a.get(key)!r} -> {b.get(key)!r})")
     return diffs
 

@@ -25,6 +25,59 @@ class PlanRequest:
     epochs: list[float] | None = None
     rois: list[int] | None = None
     lr: list[float] | None = None
+    session_data: dict[int, list[tuple[str, float]]] | None = None
+
+
+def parse_session_data(specs: list[str] | None) -> dict[int, list[tuple[str, float]]] | None:
+    """Parse ``--session-data K=NAME[:FACTOR],NAME[:FACTOR]`` entries.
+
+    ``K`` is a session index (negative counts from the end); each ``NAME`` is a registered
+    training set, ``FACTOR`` its replication (default 1).
+
+    Raises:
+        ValueError: for a malformed entry or the same session given twice.
+
+    """
+    if not specs:
+        return None
+    parsed: dict[int, list[tuple[str, float]]] = {}
+    for spec in specs:
+        index, sep, sets = spec.partition("=")
+        try:
+            k = int(index)
+        except ValueError:
+            k = None
+        if not sep or k is None or not sets.strip():
+            raise ValueError(f"--session-data takes K=NAME[:FACTOR],..., got {spec!r}")
+        if k in parsed:
+            raise ValueError(f"--session-data gives session {k} twice")
+        entries = []
+        for part in sets.split(","):
+            name, _, factor = part.strip().partition(":")
+            try:
+                value = float(factor) if factor else 1.0
+            except ValueError:
+                value = -1.0
+            if not name or value <= 0:
+                raise ValueError(f"--session-data: {part!r} is not NAME or NAME:FACTOR with a "
+                                 "positive factor")
+            entries.append((name, value))
+        parsed[k] = entries
+    return parsed
+
+
+def _session_datasets(request: PlanRequest, cfg, sessions: int) -> list[tuple[list, list]]:
+    """``(train sets, replication)`` of every session: the config's, or ``--session-data``'s."""
+    default = (list(cfg.DATASETS.TRAIN), [[name, float(f)] for name, f in
+                                         cfg.DATASETS.REPLICATION])
+    data = [default] * sessions
+    for k, entries in (request.session_data or {}).items():
+        if not -sessions <= k < sessions:
+            raise ValueError(f"--session-data names session {k}; the plan has {sessions} "
+                             f"sessions (0..{sessions - 1}, or -1 for the last)")
+        data[k % sessions] = ([name for name, _ in entries],
+                              [[name, f] for name, f in entries if f != 1.0])
+    return data
 
 
 def parse_list(text: str | None, kind=float) -> list | None:
@@ -80,7 +133,8 @@ def build_plan(request: PlanRequest, cfg, num_images: int, subset_dataset: str) 
     Returns:
         ``{"kind", "subset_dataset", "num_subsets", "seed", "subset_sizes", "ims_per_batch",
         "sessions": [{"index", "subset", "subset_images", "layers", "freeze_at", "regex",
-        "iters", "lr", "rois"}, ...]}``; ``subset`` is None for the whole set.
+        "iters", "lr", "rois", "train", "replication"}, ...]}``; ``subset`` is None for the
+        whole set (and for a session whose ``train`` sets leave out the split set).
     """
     for spec in request.schedule:
         parse_layer_spec(spec)
@@ -111,6 +165,15 @@ def build_plan(request: PlanRequest, cfg, num_images: int, subset_dataset: str) 
                          for k in range(sessions)]
     if any(iters < 1 for _, _, iters, _, _ in plan_sessions):
         raise ValueError("every session needs at least one iteration")
+    data = _session_datasets(request, cfg, len(plan_sessions))
+    own = {k % len(plan_sessions) for k in request.session_data or {}}
+    # A session with its own sets trains on all of them when they leave out the split set.
+    whole = {k for k in own if subset_dataset not in data[k][0]}
+    if request.epochs is not None and whole:
+        raise ValueError(f"--epochs count passes over {subset_dataset!r}; a session whose "
+                         "--session-data leaves it out needs --iters")
+    plan_sessions = [(None if k in whole else subset, spec, iters, lr, roi)
+                     for k, (subset, spec, iters, lr, roi) in enumerate(plan_sessions)]
     return {
         "kind": "conventional" if request.conventional else "repetitive",
         "subset_dataset": subset_dataset,
@@ -122,7 +185,8 @@ def build_plan(request: PlanRequest, cfg, num_images: int, subset_dataset: str) 
             {"index": k, "subset": subset,
              "subset_images": num_images if subset is None else subset_sizes[subset],
              "layers": spec.text, "freeze_at": spec.freeze_at, "regex": spec.regex,
-             "iters": int(iters), "lr": float(lr), "rois": int(roi)}
+             "iters": int(iters), "lr": float(lr), "rois": int(roi),
+             "train": data[k][0], "replication": data[k][1]}
             for k, (subset, spec, iters, lr, roi) in enumerate(plan_sessions)
         ],
     }

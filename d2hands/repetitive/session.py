@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from detectron2.engine import HookBase
 from detectron2.utils import comm
+from detectron2.utils.env import seed_all_rng
 
 from ..engine.progress import ProgressBar
 from ..engine.trainer import HandsTrainer
@@ -18,6 +19,7 @@ from .saturation import images_before, saturation_step
 
 logger = logging.getLogger(__name__)
 LOSSES = "losses.jsonl"
+SESSION_SEED_STRIDE = 1009
 
 
 class LossRecorder(HookBase):
@@ -101,6 +103,13 @@ def session_cfg(base_cfg, session: dict, plan: dict, session_dir: Path, init_wei
                                      and init_weights == base_cfg.MODEL.WEIGHTS)
     cfg.MODEL.BACKBONE.FREEZE_AT = session["freeze_at"]
     cfg.HANDS.TRAINABLE_REGEX = session["regex"]
+    if "train" in session:  # the session's own training sets (--session-data)
+        cfg.DATASETS.TRAIN = tuple(session["train"])
+        cfg.DATASETS.REPLICATION = [list(entry) for entry in session["replication"]]
+        composited = [n for n in cfg.HANDS.COMPOSITE.DATASETS if n in cfg.DATASETS.TRAIN]
+        if cfg.HANDS.COMPOSITE.DATASETS and not composited:
+            cfg.HANDS.COMPOSITE.ENABLED = False  # none of its composited sets trains here
+        cfg.HANDS.COMPOSITE.DATASETS = composited
     cfg.HANDS.SUBSET = [] if session["subset"] is None else [
         session["subset"], plan["num_subsets"], plan["seed"]]
     cfg.HANDS.SUBSET_DATASET = plan["subset_dataset"]
@@ -111,6 +120,8 @@ def session_cfg(base_cfg, session: dict, plan: dict, session_dir: Path, init_wei
     cfg.SOLVER.WARMUP_ITERS = min(cfg.SOLVER.WARMUP_ITERS, max(1, session["iters"] // 10))
     cfg.SOLVER.STEPS = tuple(s for s in cfg.SOLVER.STEPS if s < session["iters"])
     cfg.DATASETS.TEST = ()  # sessions are evaluated by the chain, when it is asked to
+    if cfg.SEED >= 0:  # each session its own seed, so it trains alike whether resumed or not
+        cfg.SEED = base_cfg.SEED + SESSION_SEED_STRIDE * max(session["index"], 0)
     cfg.freeze()
     return cfg
 
@@ -120,6 +131,8 @@ def run_session(cfg, session: dict) -> dict:
     start = time.perf_counter()
     session_dir = Path(cfg.OUTPUT_DIR)
     session_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.SEED >= 0:
+        seed_all_rng(cfg.SEED + comm.get_rank())
     trainer = SessionTrainer(cfg)
     trainer.resume_or_load(resume=True)
     trainable = count_trainable(trainer.model)

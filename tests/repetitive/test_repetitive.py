@@ -256,3 +256,67 @@ def test_select_val_and_auto_subsets(toy_sets, tmp_path):
         (info["saturation_step"] + 1) * 2)))
     assert manifest["plan"]["num_subsets"] == info["subsets"] == expected
     assert len(manifest["sessions"]) == expected
+
+
+def test_session_data_is_recorded_and_used(toy_sets, tmp_path, monkeypatch):
+    from d2hands.data import replication
+    from d2hands.engine import build_cfg
+    from d2hands.repetitive import run_chain
+
+    used = []
+    original = replication.train_dicts_with_factors
+
+    def recording(cfg):
+        dicts, factors = original(cfg)
+        used.append(({d["dataset_name"] for d in dicts}, set(factors.tolist())))
+        return dicts, factors
+
+    monkeypatch.setattr(replication, "train_dicts_with_factors", recording)
+    cfg = build_cfg(TINY, opts_for(toy_sets))
+    request = PlanRequest(subsets=2, schedule=["all", "heads"], iters=[2],
+                          session_data={-1: [("toy_real", 2.0)]})
+    manifest = run_chain(cfg, request, tmp_path)
+    sessions = manifest["plan"]["sessions"]
+    assert sessions[0]["train"] == ["toy_synth", "toy_real"]
+    assert sessions[0]["replication"] == [["toy_real", 5.0]] and sessions[0]["subset"] == 0
+    assert sessions[1]["train"] == ["toy_real"] and sessions[1]["replication"] == [
+        ["toy_real", 2.0]]
+    assert sessions[1]["subset"] is None  # its sets leave out the split set: all of them
+    assert used == [({"toy_synth", "toy_real"}, {1.0, 5.0}), ({"toy_real"}, {2.0})]
+
+
+def test_session_data_names_must_be_registered(toy_sets, tmp_path):
+    from d2hands.engine import build_cfg
+    from d2hands.repetitive import run_chain
+    from d2hands.repetitive.plan import parse_session_data
+
+    cfg = build_cfg(TINY, opts_for(toy_sets))
+    request = PlanRequest(subsets=2, schedule=["all", "heads"], iters=[2],
+                          session_data=parse_session_data(["1=nope:3"]))
+    with pytest.raises(ValueError, match=r"\['nope'\], which are not registered"):
+        run_chain(cfg, request, tmp_path)
+    assert not (tmp_path / "session_00").exists()
+    for bad in (["1"], ["x=toy_real"], ["1=toy_real:0"], ["1=a", "1=b"]):
+        with pytest.raises(ValueError, match="--session-data"):
+            parse_session_data(bad)
+
+
+def test_a_resumed_session_trains_like_an_uninterrupted_one(toy_sets, tmp_path):
+    from d2hands.engine import build_cfg
+    from d2hands.repetitive import run_chain
+
+    cfg = build_cfg(TINY, opts_for(toy_sets))
+    request = PlanRequest(subsets=2, schedule=["all", "all"], iters=[3])
+    whole = run_chain(cfg, request, tmp_path / "whole")
+    again = tmp_path / "again"
+    again.mkdir()
+    manifest = json.loads((tmp_path / "whole" / "manifest.json").read_text())
+    manifest["sessions"][1] = {"index": 1, "status": "pending"}
+    manifest["final_weights"] = manifest["best_session"] = None
+    (again / "manifest.json").write_text(json.dumps(manifest))
+    np.random.rand(7), torch.rand(7)  # a fresh process's generators are elsewhere
+    resumed = run_chain(cfg, request, again)
+    a = load_weights(whole["sessions"][1]["final_weights"])
+    b = load_weights(resumed["sessions"][1]["final_weights"])
+    assert a.keys() == b.keys()
+    assert all(torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k])) for k in a)

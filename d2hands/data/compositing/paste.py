@@ -1,0 +1,151 @@
+"""Paste cut-out hands onto a background: jitter each hand, then let later hands occlude earlier.
+
+The label of a pasted hand is what stays visible: the pixels of its (warped) label that no
+later hand covers. A hand covers a pixel where its opacity, before feathering, exceeds 0.5;
+that is also where its colour dominates the blend, so the labels match what the image shows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .hand_sources import Cutout
+from .settings import CompositeSettings
+
+
+def jitter_colour(bgr: np.ndarray, rng: np.random.Generator, s: CompositeSettings) -> np.ndarray:
+    """Hue, saturation, brightness and contrast jitter of a BGR uint8 crop (none: unchanged)."""
+    if not (s.hue or s.saturation or s.brightness or s.contrast):
+        return bgr
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV).astype(np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-s.hue, s.hue) / 2.0) % 180.0  # OpenCV hue: deg/2
+    hsv[..., 1] *= 1.0 + rng.uniform(-s.saturation, s.saturation)
+    out = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR)
+    out = out.astype(np.float32)
+    mean = out.mean()
+    out = (out - mean) * (1.0 + rng.uniform(-s.contrast, s.contrast)) + mean
+    out *= 1.0 + rng.uniform(-s.brightness, s.brightness)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def placement(cut: Cutout, rng: np.random.Generator, s: CompositeSettings,
+              height: int, width: int) -> np.ndarray:
+    """The 2x3 affine that scales, rotates and places a cut-out on a ``height x width`` canvas.
+
+    The hand (its label's box) gets a longer side of ``HAND_SIZE`` x the canvas height, a
+    rotation from ``ROTATION``, and a centre that keeps at most ``OUTSIDE`` of its rotated box
+    outside the frame on either axis.
+    """
+    x, y, box_w, box_h = box_of(cut.label if cut.label.any() else cut.alpha > 0.5)
+    centre = (x + (box_w - 1) / 2.0, y + (box_h - 1) / 2.0)
+    scale = rng.uniform(*s.hand_size) * height / max(box_h, box_w)
+    angle = rng.uniform(*s.rotation)
+    cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+    rot_w = scale * (box_w * cos + box_h * sin)
+    rot_h = scale * (box_w * sin + box_h * cos)
+    keep = 0.5 - s.outside
+    cx = _uniform_or_middle(rng, rot_w * keep, width - rot_w * keep)
+    cy = _uniform_or_middle(rng, rot_h * keep, height - rot_h * keep)
+    matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+    # Whole-pixel shifts: an unrotated, unscaled hand is pasted as an exact copy.
+    matrix[:, 2] = np.round(matrix[:, 2] + (cx - centre[0], cy - centre[1]))
+    return matrix
+
+
+def _uniform_or_middle(rng: np.random.Generator, low: float, high: float) -> float:
+    return rng.uniform(low, high) if high > low else (low + high) / 2.0
+
+
+def prepare_hand(cut: Cutout, rng: np.random.Generator, s: CompositeSettings) -> Cutout:
+    """Flip, colour-jitter and maybe blur one cut-out (before it is warped)."""
+    bgr, alpha, label = cut.bgr, cut.alpha, cut.label
+    if rng.random() < s.flip_prob:
+        bgr, alpha, label = bgr[:, ::-1], alpha[:, ::-1], label[:, ::-1]
+    bgr = jitter_colour(np.ascontiguousarray(bgr), rng, s)
+    if rng.random() < s.blur_prob:
+        bgr = cv2.GaussianBlur(bgr, (0, 0), float(rng.uniform(*s.blur_sigma)))
+    return Cutout(bgr, np.ascontiguousarray(alpha), np.ascontiguousarray(label))
+
+
+def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """``(x, y, w, h)`` of the non-zero pixels of a 2-D mask (all zero for an empty one)."""
+    return cv2.boundingRect(mask.astype(np.uint8))
+
+
+def paste(canvas: np.ndarray, cut: Cutout, matrix: np.ndarray,
+          feather: float) -> tuple[np.ndarray, np.ndarray]:
+    """Blend one warped cut-out into ``canvas`` (float32 BGR, in place).
+
+    Only the canvas window that the warped cut-out (plus its feathering) can reach is touched.
+
+    Returns:
+        ``(label, cover)``: bool masks of the hand's label and of the pixels it covers.
+
+    """
+    height, width = canvas.shape[:2]
+    label_full = np.zeros((height, width), bool)
+    cover_full = np.zeros((height, width), bool)
+    h, w = cut.alpha.shape
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64) @ matrix.T
+    pad = int(math.ceil(3 * feather)) + 2
+    x0, y0 = (max(0, int(math.floor(v)) - pad) for v in corners.min(axis=0))
+    x1 = min(width, int(math.ceil(corners[:, 0].max())) + pad)
+    y1 = min(height, int(math.ceil(corners[:, 1].max())) + pad)
+    if x1 <= x0 or y1 <= y0:
+        return label_full, cover_full
+    local = matrix.copy()
+    local[:, 2] -= (x0, y0)
+    size = (x1 - x0, y1 - y0)
+    bgr = cv2.warpAffine(cut.bgr, local, size, flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(cut.alpha, local, size, flags=cv2.INTER_LINEAR)
+    label = cv2.warpAffine(cut.label.astype(np.float32), local, size,
+                           flags=cv2.INTER_LINEAR) > 0.5
+    cover = alpha > 0.5
+    if feather > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
+    a = alpha[..., None]
+    window = canvas[y0:y1, x0:x1]
+    window *= 1.0 - a
+    window += bgr.astype(np.float32) * a
+    label_full[y0:y1, x0:x1] = label
+    cover_full[y0:y1, x0:x1] = cover
+    return label_full, cover_full
+
+
+def compose(background: np.ndarray, cuts: list[Cutout], rng: np.random.Generator,
+            s: CompositeSettings) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Paste ``cuts`` in order onto a BGR uint8 background.
+
+    Returns:
+        The BGR uint8 image and one bool mask per hand that stays visible with at least
+        ``MIN_AREA`` pixels, in paste order.
+
+    """
+    height, width = background.shape[:2]
+    canvas = background.astype(np.float32)
+    masks: list[np.ndarray] = []
+    for cut in cuts:
+        hand = prepare_hand(cut, rng, s)
+        label, cover = paste(canvas, hand, placement(hand, rng, s, height, width), s.feather)
+        masks = [m & ~cover for m in masks]
+        masks.append(label)
+    image = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    return image, [m for m in masks if int(m.sum()) >= max(1, s.min_area)]
+
+
+def degrade(image: np.ndarray, rng: np.random.Generator, s: CompositeSettings) -> np.ndarray:
+    """Per-image camera effects: Gaussian noise, JPEG re-encoding, sometimes grayscale."""
+    if rng.random() < s.noise_prob:
+        noise = rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform(*s.noise_sigma)
+        image = np.clip(image + noise, 0, 255).astype(np.uint8)
+    if rng.random() < s.jpeg_prob:
+        quality = int(rng.integers(s.jpeg_quality[0], s.jpeg_quality[1] + 1))
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if ok:
+            image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if rng.random() < s.gray_prob:
+        image = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    return image

@@ -1,0 +1,143 @@
+"""The training mapper: detectron2's ``DatasetMapper`` plus compositing and large scale jitter."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+from detectron2.data import DatasetCatalog, DatasetMapper
+from detectron2.data import detection_utils as utils
+from detectron2.data import transforms as T
+from PIL import Image
+
+from .coco_hands import uses_rle
+from .compositing import BackgroundPool, Compositor, HandBank, settings_from_cfg
+from .compositing.settings import CompositeConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def build_train_augmentation(cfg) -> list:
+    """detectron2's training augmentations, or large scale jitter with ``HANDS.SCALE_JITTER``.
+
+    Scale jitter resizes each image by a random factor in ``[MIN_SCALE, MAX_SCALE]`` of
+    ``SIZE`` (``ResizeScale``), then crops or pads it to ``SIZE`` (``FixedSizeCrop``), so one
+    big centred hand is seen at many sizes and positions, partly cut off.
+    """
+    jitter = cfg.HANDS.SCALE_JITTER
+    if not jitter.ENABLED:
+        return utils.build_augmentation(cfg, is_train=True)
+    if len(jitter.SIZE) != 2 or min(jitter.SIZE) < 16:
+        raise CompositeConfigError(f"HANDS.SCALE_JITTER.SIZE is [height, width], got "
+                                   f"{list(jitter.SIZE)}")
+    if not 0 < jitter.MIN_SCALE <= jitter.MAX_SCALE:
+        raise CompositeConfigError("HANDS.SCALE_JITTER needs 0 < MIN_SCALE <= MAX_SCALE, got "
+                                   f"{jitter.MIN_SCALE}, {jitter.MAX_SCALE}")
+    height, width = (int(v) for v in jitter.SIZE)
+    augs = [T.ResizeScale(jitter.MIN_SCALE, jitter.MAX_SCALE, height, width),
+            T.FixedSizeCrop((height, width))]
+    if cfg.INPUT.RANDOM_FLIP != "none":
+        augs.append(T.RandomFlip(horizontal=cfg.INPUT.RANDOM_FLIP == "horizontal",
+                                 vertical=cfg.INPUT.RANDOM_FLIP == "vertical"))
+    return augs
+
+
+def build_compositor(cfg, dicts: list[dict], weights: list[float]) -> Compositor | None:
+    """The compositor of ``HANDS.COMPOSITE`` over the training records, or None when off.
+
+    Raises:
+        CompositeConfigError: for settings that cannot work with these training sets.
+
+    """
+    if not cfg.HANDS.COMPOSITE.ENABLED:
+        return None
+    settings = settings_from_cfg(cfg)
+    train = list(cfg.DATASETS.TRAIN)
+    stray = [name for name in settings.datasets if name not in train]
+    if stray:
+        raise CompositeConfigError(f"HANDS.COMPOSITE.DATASETS names {stray}, which are not in "
+                                   f"DATASETS.TRAIN {train}")
+    sources = settings.hand_sources or settings.datasets or tuple(train)
+    known = set(DatasetCatalog.list())
+    unknown = [name for name in sources if name not in known]
+    if unknown:
+        raise CompositeConfigError(f"HANDS.COMPOSITE.HAND_SOURCES names {unknown}, which are "
+                                   "not registered (DATASETS.REGISTER)")
+    records, record_weights = [], []
+    for name in sources:
+        if name in train:
+            picked = [(r, w) for r, w in zip(dicts, weights, strict=True)
+                      if r.get("dataset_name") == name]
+        else:
+            picked = [(dict(r, dataset_name=name), 1.0) for r in DatasetCatalog.get(name)]
+        records += [r for r, _ in picked]
+        record_weights += [w for _, w in picked]
+    bank = HandBank(records, record_weights)
+    if not len(bank) and settings.hands_per_image[1] > 0:
+        raise CompositeConfigError(f"the hand sources {list(sources)} hold no annotated hand to "
+                                   "paste")
+    logger.info("compositing: %d hands from %s, backgrounds %s", len(bank), list(sources),
+                list(settings.backgrounds))
+    return Compositor(settings, bank, BackgroundPool(settings.backgrounds, DatasetCatalog.get))
+
+
+def _to_format(bgr: np.ndarray, image_format: str) -> np.ndarray:
+    if image_format == "BGR":
+        return bgr
+    if image_format == "RGB":
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+    return utils.convert_PIL_to_numpy(Image.fromarray(bgr[:, :, ::-1]), image_format)
+
+
+class HandsTrainMapper(DatasetMapper):
+    """``DatasetMapper`` for training, with optional compositing and scale jitter.
+
+    Without ``HANDS.COMPOSITE`` and ``HANDS.SCALE_JITTER`` it maps exactly as detectron2's
+    mapper does (same random draws). Masks are bitmasks whenever the data stores RLE or is
+    composited.
+
+    Args:
+        cfg: the training config.
+        compositor: turns records into composites, or None.
+        rle: the training sets store RLE masks.
+
+    """
+
+    def __init__(self, cfg, compositor: Compositor | None = None, rle: bool = False):
+        kwargs = DatasetMapper.from_config(cfg, is_train=True)
+        kwargs["augmentations"] = build_train_augmentation(cfg)
+        if cfg.HANDS.SCALE_JITTER.ENABLED and cfg.MODEL.MASK_ON:
+            kwargs["recompute_boxes"] = True  # a crop cuts boxes; the masks know the rest
+        if kwargs["instance_mask_format"] != "bitmask" and (rle or compositor is not None):
+            logger.info("Training masks as bitmasks: the training data stores RLE masks")
+            kwargs["instance_mask_format"] = "bitmask"
+        super().__init__(**kwargs)
+        self.compositor = compositor
+
+    def __call__(self, dataset_dict: dict) -> dict:
+        """Map one record; a composite when the compositor takes it."""
+        if self.compositor is None:
+            return super().__call__(dataset_dict)
+        # One generator per draw, seeded from the global RNG that detectron2 seeds per worker:
+        # the same SEED gives the same composites, whatever the worker count.
+        rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
+        if not self.compositor.applies(dataset_dict, rng):
+            return super().__call__(dataset_dict)
+        image, annotations = self.compositor.make(dataset_dict, rng)
+        image = _to_format(image, self.image_format)
+        record = {key: dataset_dict[key] for key in ("file_name", "image_id", "dataset_name")
+                  if key in dataset_dict}
+        record.update(height=image.shape[0], width=image.shape[1], annotations=annotations,
+                      composite=True)
+        aug_input = T.AugInput(image)
+        transforms = self.augmentations(aug_input)
+        image = aug_input.image
+        record["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        self._transform_annotations(record, transforms, image.shape[:2])
+        return record
+
+
+def build_train_mapper(cfg, dicts: list[dict], weights: list[float]) -> HandsTrainMapper:
+    """The training mapper for these records (compositing per ``HANDS.COMPOSITE``)."""
+    return HandsTrainMapper(cfg, build_compositor(cfg, dicts, weights), rle=uses_rle(dicts))
