@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--lr", help="base learning rate per session")
     group.add_argument("--seed", type=int, default=0, help="seed of the subset split")
     group.add_argument("--session-data", action="append", metavar="K=NAME[:FACTOR],...",
-                       help="session K (0-based, -1 = last) trains on these registered sets, "
+                       help="session K (0-based; 'last', or --session-data=-1=... for negative "
+                            "K) trains on these registered sets, "
                             "each replicated FACTOR times, instead of DATASETS.TRAIN; "
                             "repeatable, recorded in the manifest")
     group.add_argument("--same-subset", action="store_true",

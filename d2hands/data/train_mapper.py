@@ -9,6 +9,7 @@ import torch
 from detectron2.data import DatasetCatalog, DatasetMapper
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
+from detectron2.structures import BitMasks, Boxes, Instances
 from PIL import Image
 
 from .coco_hands import uses_rle
@@ -114,6 +115,17 @@ class HandsTrainMapper(DatasetMapper):
             kwargs["instance_mask_format"] = "bitmask"
         super().__init__(**kwargs)
         self.compositor = compositor
+
+    def _transform_annotations(self, dataset_dict, transforms, image_shape):
+        """detectron2's, plus empty instances for an image without hands (a negative)."""
+        if any(not a.get("iscrowd", 0) for a in dataset_dict.get("annotations", [])):
+            return super()._transform_annotations(dataset_dict, transforms, image_shape)
+        dataset_dict.pop("annotations", None)
+        instances = Instances(image_shape, gt_boxes=Boxes(torch.zeros((0, 4))),
+                              gt_classes=torch.zeros((0,), dtype=torch.int64))
+        if self.use_instance_mask:
+            instances.gt_masks = BitMasks(torch.zeros((0, *image_shape), dtype=torch.bool))
+        dataset_dict["instances"] = instances
 
     def __call__(self, dataset_dict: dict) -> dict:
         """Map one record; a composite when the compositor takes it."""

@@ -31,8 +31,8 @@ class PlanRequest:
 def parse_session_data(specs: list[str] | None) -> dict[int, list[tuple[str, float]]] | None:
     """Parse ``--session-data K=NAME[:FACTOR],NAME[:FACTOR]`` entries.
 
-    ``K`` is a session index (negative counts from the end); each ``NAME`` is a registered
-    training set, ``FACTOR`` its replication (default 1).
+    ``K`` is a session index (negative counts from the end; ``last`` is -1); each ``NAME`` is
+    a registered training set, ``FACTOR`` its replication (default 1).
 
     Raises:
         ValueError: for a malformed entry or the same session given twice.
@@ -44,7 +44,7 @@ def parse_session_data(specs: list[str] | None) -> dict[int, list[tuple[str, flo
     for spec in specs:
         index, sep, sets = spec.partition("=")
         try:
-            k = int(index)
+            k = -1 if index.strip() == "last" else int(index)
         except ValueError:
             k = None
         if not sep or k is None or not sets.strip():

@@ -162,10 +162,14 @@ def test_composites_are_deterministic_for_a_seed(toy_sets, workers):
     assert not same_batches(a, c)
 
 
-def test_negatives_carry_no_annotations(toy_sets):
-    batches = first_batches(loader_cfg(toy_sets, "HANDS.COMPOSITE.NEGATIVE_PROB", "1.0"))
+@pytest.mark.parametrize("jitter", ["False", "True"])
+def test_negatives_carry_no_annotations(toy_sets, jitter):
+    batches = first_batches(loader_cfg(toy_sets, "HANDS.COMPOSITE.NEGATIVE_PROB", "1.0",
+                                       "HANDS.SCALE_JITTER.ENABLED", jitter))
     items = [x for batch in batches for x in batch]
     assert items and all(x.get("composite") and len(x["instances"]) == 0 for x in items)
+    assert all("annotations" not in x and x["instances"].gt_masks.tensor.shape[0] == 0
+               for x in items)
 
 
 def test_only_the_named_sets_are_composited(toy_sets):
@@ -194,10 +198,11 @@ def test_scale_jitter_gives_fixed_size_inputs_with_tight_boxes(toy_sets):
 def test_training_steps_run_on_composites(toy_sets, tmp_path):
     from d2hands.engine.trainer import HandsTrainer
 
-    cfg = loader_cfg(toy_sets, "SOLVER.MAX_ITER", "3", "OUTPUT_DIR", str(tmp_path),
-                     "HANDS.COMPOSITE.NEGATIVE_PROB", "0.5", "SOLVER.CHECKPOINT_PERIOD", "100")
+    cfg = loader_cfg(toy_sets, "SOLVER.MAX_ITER", "4", "OUTPUT_DIR", str(tmp_path),
+                     "HANDS.COMPOSITE.NEGATIVE_PROB", "0.5", "SOLVER.CHECKPOINT_PERIOD", "100",
+                     "HANDS.SCALE_JITTER.ENABLED", "True", "HANDS.SCALE_JITTER.SIZE", "[96, 128]")
     trainer = HandsTrainer(cfg)
     trainer.resume_or_load(resume=False)
     trainer.train()
     losses = trainer.storage.history("total_loss").values()
-    assert len(losses) == 3 and all(np.isfinite(v) for v, _ in losses)
+    assert len(losses) == 4 and all(np.isfinite(v) for v, _ in losses)

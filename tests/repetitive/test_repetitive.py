@@ -296,6 +296,7 @@ def test_session_data_names_must_be_registered(toy_sets, tmp_path):
     with pytest.raises(ValueError, match=r"\['nope'\], which are not registered"):
         run_chain(cfg, request, tmp_path)
     assert not (tmp_path / "session_00").exists()
+    assert parse_session_data(["last=toy_real:2"]) == {-1: [("toy_real", 2.0)]}
     for bad in (["1"], ["x=toy_real"], ["1=toy_real:0"], ["1=a", "1=b"]):
         with pytest.raises(ValueError, match="--session-data"):
             parse_session_data(bad)

@@ -7,6 +7,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from ...errors import UsageError
 from ...io_utils import write_bytes_atomic
 
@@ -33,6 +36,15 @@ def download_wheel(folder: Path) -> Path:
     return wheels[-1]
 
 
+def _without_colour_profile(data: bytes, name: str) -> bytes:
+    """Re-encode an image so that libpng does not warn about its colour profile on every read."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:  # not an image we can decode: keep the bytes as they are
+        return data
+    ok, encoded = cv2.imencode(Path(name).suffix, image)
+    return encoded.tobytes() if ok else data
+
+
 def extract(wheel: Path, out: Path) -> list[Path]:
     """Copy the listed images out of ``wheel`` into ``out``; write ``LICENSES.md``."""
     if not zipfile.is_zipfile(wheel):
@@ -46,7 +58,8 @@ def extract(wheel: Path, out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         for name in IMAGES:
             path = out / name
-            write_bytes_atomic(path, archive.read(f"skimage/data/{name}"))
+            write_bytes_atomic(path, _without_colour_profile(archive.read(f"skimage/data/{name}"),
+                                                             name))
             written.append(path)
     lines = ["# Background images", "", f"Copied from `{wheel.name}` (PyPI), `skimage/data/`.",
              "", "| file | licence |", "| --- | --- |"]

@@ -1,0 +1,184 @@
+"""The measurement protocol of issue 14: every recipe x 3 seeds, scored on three held-out sets.
+
+    python experiments/protocol.py --output-dir runs/protocol [--steps 3000] [--seeds 0,1,2] \
+        [--rows real,paper_rep,paper_conv,photo,composite,copy_paste,lsj,last_real,mediapipe]
+
+Each row adds one thing to the row before it (``ROWS``). Training uses renders and at most the
+25 ``own25_train`` photos: 20 to train on (``real20``) and 5 to choose sessions with
+(``--select val`` on ``val5``). Held out, never used to choose anything: ``own25_test``,
+``fist_100``, and ``multi``, a semi-synthetic multi-hand set (the ``own25_test`` hands pasted
+1-4 per image onto scikit-image's CC0 photos, which no training run uses). Every step is a
+toolkit command appended to ``OUT/commands.sh``; finished steps are skipped, so re-running the
+same command continues. ``experiments/results_report.py --protocol OUT`` writes the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth_to_real import PY, REAL, ROOT, run  # noqa: E402  (the same step runner)
+
+CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
+SCHEDULE = "all,all,3+,4+,heads"
+HELD_OUT = ("own25", "fist100", "multi")
+RENDER = ["--resolution", "384x288", "--workers", "2", "--quiet", "--keep-rgba", "--seed", "1"]
+COMMON = ["DATALOADER.NUM_WORKERS", "1", "DATASETS.TEST", '("val5",)']
+# Each row: (what it adds, repetitive_train arguments builder key)
+ROWS = {
+    "real": "real photos only (20 train + 5 val)",
+    "paper_rep": "+ paper-look renders, real x10, repetitive",
+    "paper_conv": "paper-look renders + real x10, conventional (equal steps)",
+    "photo": "+ photo-like renders (instead of paper-look)",
+    "composite": "+ renders composited onto backgrounds",
+    "copy_paste": "+ real-hand copy-paste",
+    "lsj": "+ large scale jitter",
+    "last_real": "+ a real-heavy last session (lr / 5)",
+    "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
+}
+
+
+def prepare(out: Path, renders: int, log: Path) -> None:
+    """Renders (paper and photo look), the real splits, fist_100 and the multi-hand set."""
+    for name, preset in (("paper", "paper"), ("photo", "photo")):
+        if not (out / name / "annotations.json").exists():
+            run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", renders,
+                 "--preset", preset, *RENDER], log)
+    real = out / "real"
+    if not (real / "own50.json").exists():
+        run([PY, "tools/prepare_real.py", "--images", REAL / "own_hands_50" / "images",
+             "--masks", REAL / "own_hands_50" / "masks", "--output", real / "own50.json"], log)
+    if not (real / "own25_test.json").exists():
+        run([PY, "tools/split_dataset.py", real / "own50.json", "--parts", "own25_train=1",
+             "own25_test=1", "--output-dir", real, "--seed", 0], log)
+    if not (real / "val5.json").exists():
+        run([PY, "tools/split_dataset.py", real / "own25_train.json", "--parts", "real20=4",
+             "val5=1", "--output-dir", real, "--seed", 0], log)
+    if not (real / "fist100.json").exists():
+        run([PY, "tools/prepare_real.py", "--images", REAL / "fist_100" / "images", "--masks",
+             REAL / "fist_100" / "masks", "--output", real / "fist100.json"], log)
+    backgrounds = out / "backgrounds"
+    if not (backgrounds / "LICENSES.md").exists():
+        run([PY, "tools/fetch_backgrounds.py", "--output-dir", backgrounds], log)
+    if not (out / "multi" / "annotations.json").exists():
+        run([PY, "tools/compose_dataset.py", "--coco", real / "own25_test.json", "--image-root",
+             REAL / "own_hands_50" / "images", "--backgrounds", backgrounds, "--num-images",
+             100, "--hands", "1,4", "--seed", 0, "--output-dir", out / "multi"], log)
+
+
+def register(out: Path) -> str:
+    """DATASETS.REGISTER of every set a row may train or validate on."""
+    photos = str(REAL / "own_hands_50" / "images")
+    entries = [["real20", str(out / "real" / "real20.json"), photos],
+               ["real20_comp", str(out / "real" / "real20.json"), photos],
+               ["val5", str(out / "real" / "val5.json"), photos],
+               ["paper", str(out / "paper" / "annotations.json"), str(out / "paper")],
+               ["photo", str(out / "photo" / "annotations.json"), str(out / "photo")]]
+    return json.dumps(entries)
+
+
+def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
+    """repetitive_train.py arguments of a row at one seed."""
+    base = ["--seed", str(seed), "--select", "val", *COMMON, "SEED", str(seed),
+            "DATASETS.REGISTER", register(out)]
+    per = str(steps // len(SCHEDULE.split(",")))
+    chain = ["--subsets", "5", "--schedule", SCHEDULE, "--iters", per]
+    if row == "real":
+        return ["--subsets", "1", "--schedule", "all", "--iters", str(steps), *base,
+                "DATASETS.TRAIN", '("real20",)']
+    renders = "paper" if row in ("paper_rep", "paper_conv") else "photo"
+    args = chain + (["--conventional"] if row == "paper_conv" else []) + base + [
+        "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",
+        '[["real20", 10.0]]', "HANDS.SUBSET_DATASET", renders]
+    order = ["composite", "copy_paste", "lsj", "last_real"]
+    if row not in order:
+        return args
+    added = order[:order.index(row) + 1]
+    composited = '["photo", "real20"]' if "copy_paste" in added else '["photo"]'
+    args += ["HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", composited,
+             "HANDS.COMPOSITE.BACKGROUNDS", '["procedural", "inpainted:real20"]']
+    if "lsj" in added:
+        args += ["HANDS.SCALE_JITTER.ENABLED", "True"]
+    if "last_real" in added:
+        lr = 0.005
+        args[args.index("--iters"):args.index("--iters")] = [
+            "--lr", ",".join([str(lr)] * 4 + [str(lr / 5)]),
+            "--session-data", "last=real20_comp:1"]
+        args[args.index("HANDS.COMPOSITE.DATASETS") + 1] = '["photo", "real20", "real20_comp"]'
+    return args
+
+
+def held_out(out: Path, name: str) -> list[str]:
+    """evaluate.py ground-truth arguments of a held-out set."""
+    if name == "own25":
+        return ["--coco", out / "real" / "own25_test.json", "--image-root",
+                REAL / "own_hands_50" / "images"]
+    if name == "fist100":
+        return ["--coco", out / "real" / "fist100.json", "--image-root",
+                REAL / "fist_100" / "images"]
+    return ["--coco", out / "multi" / "annotations.json", "--image-root", out / "multi"]
+
+
+def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path) -> None:
+    """Train one row at one seed (resumable), then score it on every held-out set."""
+    run_dir = out / "runs" / f"{row}_s{seed}"
+    manifest = run_dir / "manifest.json"
+    state = json.loads(manifest.read_text()) if manifest.exists() else {}
+    if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
+        run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
+             *row_args(row, out, steps, seed)], log)
+    for name in HELD_OUT:
+        folder = out / "eval" / f"{row}_s{seed}" / name
+        if not (folder / "metrics.json").exists():
+            run([PY, "tools/evaluate.py", "--run", run_dir, *held_out(out, name),
+                 "--output-dir", folder, "--quiet"], log)
+
+
+def mediapipe(out: Path, log: Path) -> None:
+    """MediaPipe Hands on the held-out sets (deterministic: one run stands for every seed)."""
+    python = ROOT / ".cache" / "mediapipe-venv" / "bin" / "python"
+    if not python.exists():
+        sys.exit(f"error: the mediapipe row needs MediaPipe in its own venv at {python}; see "
+                 "experiments/mediapipe_hands.py")
+    for name in HELD_OUT:
+        folder = out / "eval" / "mediapipe_s0" / name
+        if (folder / "metrics.json").exists():
+            continue
+        truth = held_out(out, name)
+        results = out / "mediapipe" / f"{name}.json"
+        run([python, "experiments/mediapipe_hands.py", "--coco", truth[1], "--image-root",
+             truth[3], "--output", results], log)
+        run([PY, "tools/evaluate.py", "--predictions", results, *truth, "--output-dir", folder,
+             "--score-thresh", "0.5", "--quiet"], log)
+
+
+def main() -> None:
+    """Run the requested rows for every seed, in order."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", default="runs/protocol")
+    parser.add_argument("--steps", type=int, default=3000, help="total steps of every row")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--renders", type=int, default=1200, help="renders per look")
+    parser.add_argument("--rows", default=",".join(ROWS))
+    args = parser.parse_args()
+    rows = args.rows.split(",")
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        sys.exit(f"error: unknown rows {unknown}; choose from {', '.join(ROWS)}")
+    out = (ROOT / args.output_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "commands.sh"
+    prepare(out, args.renders, log)
+    for row in rows:
+        if row == "mediapipe":
+            mediapipe(out, log)
+            continue
+        for seed in (int(s) for s in args.seeds.split(",")):
+            train_and_score(out, row, seed, args.steps, log)
+
+
+if __name__ == "__main__":
+    main()
