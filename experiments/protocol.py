@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_to_real import PY, REAL, ROOT, run  # noqa: E402  (the same step runner)
+from synth_to_real import PY, REAL, ROOT, run, score_mediapipe  # noqa: E402  (shared steps)
 
 CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
 SCHEDULE = "all,all,3+,4+,heads"
@@ -139,20 +139,8 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path) -> No
 
 def mediapipe(out: Path, log: Path) -> None:
     """MediaPipe Hands on the held-out sets (deterministic: one run stands for every seed)."""
-    python = ROOT / ".cache" / "mediapipe-venv" / "bin" / "python"
-    if not python.exists():
-        sys.exit(f"error: the mediapipe row needs MediaPipe in its own venv at {python}; see "
-                 "experiments/mediapipe_hands.py")
-    for name in HELD_OUT:
-        folder = out / "eval" / "mediapipe_s0" / name
-        if (folder / "metrics.json").exists():
-            continue
-        truth = held_out(out, name)
-        results = out / "mediapipe" / f"{name}.json"
-        run([python, "experiments/mediapipe_hands.py", "--coco", truth[1], "--image-root",
-             truth[3], "--output", results], log)
-        run([PY, "tools/evaluate.py", "--predictions", results, *truth, "--output-dir", folder,
-             "--score-thresh", "0.5", "--quiet"], log)
+    score_mediapipe({name: held_out(out, name) for name in HELD_OUT},
+                    out / "eval" / "mediapipe_s0", out / "mediapipe", log)
 
 
 def main() -> None:

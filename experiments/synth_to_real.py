@@ -125,23 +125,38 @@ def train_and_evaluate(out: Path, name: str, args: list[str], log: Path) -> None
              "--save-vis", "12", "--quiet"], log)
 
 
-def mediapipe_case(out: Path, log: Path) -> None:
-    """Case 5: MediaPipe Hands hulls on the held-out sets, scored by tools/evaluate.py."""
+def score_mediapipe(truths: dict[str, list], eval_dir: Path, results_dir: Path, log: Path,
+                    extra: tuple = ()) -> None:
+    """MediaPipe Hands hulls on each held-out set, scored by tools/evaluate.py (resumable).
+
+    Args:
+        truths: held-out name -> ``["--coco", JSON, "--image-root", DIR]``.
+        eval_dir: gets ``<name>/metrics.json`` per set.
+        results_dir: gets ``<name>_results.json``, MediaPipe's COCO results.
+        log: the commands file.
+        extra: more ``tools/evaluate.py`` arguments.
+
+    """
     python = ROOT / ".cache" / "mediapipe-venv" / "bin" / "python"
     if not python.exists():
-        sys.exit(f"error: case 5 needs MediaPipe in its own venv at {python}; see "
+        sys.exit(f"error: MediaPipe must be in its own venv at {python}; see "
                  "experiments/mediapipe_hands.py for the two set-up commands")
-    for held in HELD_OUT:
-        folder = out / "eval" / "5" / held
+    for held, truth in truths.items():
+        folder = eval_dir / held
         if (folder / "metrics.json").exists():
             continue
-        truth = held_out_args(out, held)
-        results = out / "mediapipe" / f"{held}_results.json"
+        results = results_dir / f"{held}_results.json"
         run([python, "experiments/mediapipe_hands.py", "--coco", truth[1], "--image-root",
              truth[3], "--output", results], log)
         # MediaPipe applies its own detection threshold (0.5); every hand it returns counts.
         run([PY, "tools/evaluate.py", "--predictions", results, *truth, "--output-dir", folder,
-             "--score-thresh", "0.5", "--save-vis", "12", "--quiet"], log)
+             "--score-thresh", "0.5", *extra, "--quiet"], log)
+
+
+def mediapipe_case(out: Path, log: Path) -> None:
+    """Case 5: MediaPipe Hands hulls on the held-out sets."""
+    score_mediapipe({held: held_out_args(out, held) for held in HELD_OUT}, out / "eval" / "5",
+                    out / "mediapipe", log, extra=("--save-vis", "12"))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from detectron2.data import DatasetCatalog, build_detection_train_loader
 from detectron2.data.build import filter_images_with_only_crowd_annotations
 from detectron2.data.samplers import RepeatFactorTrainingSampler
 
+from .compositing.settings import composited_datasets
 from .subsets import split_into_subsets
 from .train_mapper import build_train_mapper
 
@@ -59,9 +60,7 @@ def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
     """
     factors = replication_map(cfg)
     subset = subset_spec(cfg)
-    composite = cfg.HANDS.COMPOSITE
-    composited = (set(composite.DATASETS) or set(cfg.DATASETS.TRAIN)) if composite.ENABLED \
-        else set()
+    composited = composited_datasets(cfg)
     dicts: list[dict] = []
     repeat: list[float] = []
     for name in cfg.DATASETS.TRAIN:

@@ -59,6 +59,7 @@ def build_compositor(cfg, dicts: list[dict], weights: list[float]) -> Compositor
     if stray:
         raise CompositeConfigError(f"HANDS.COMPOSITE.DATASETS names {stray}, which are not in "
                                    f"DATASETS.TRAIN {train}")
+    # The composited sets (composited_datasets), in the order the user named them.
     sources = settings.hand_sources or settings.datasets or tuple(train)
     known = set(DatasetCatalog.list())
     unknown = [name for name in sources if name not in known]

@@ -9,7 +9,12 @@ from .backgrounds import BackgroundPool, remove_hands
 from .compositor import Compositor
 from .hand_sources import Cutout, HandBank, cut_out
 from .paste import compose, degrade
-from .settings import CompositeConfigError, CompositeSettings, settings_from_cfg
+from .settings import (
+    CompositeConfigError,
+    CompositeSettings,
+    composited_datasets,
+    settings_from_cfg,
+)
 
 __all__ = [
     "BackgroundPool",
@@ -19,6 +24,7 @@ __all__ = [
     "Cutout",
     "HandBank",
     "compose",
+    "composited_datasets",
     "cut_out",
     "degrade",
     "remove_hands",

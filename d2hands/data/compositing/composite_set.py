@@ -12,7 +12,7 @@ from ...io_utils import write_bytes_atomic, write_json_atomic
 from ..annotations import hands_coco, mask_annotation
 from .backgrounds import BackgroundPool
 from .compositor import Compositor
-from .hand_sources import HandBank, annotation_mask
+from .hand_sources import HandBank
 from .settings import CompositeConfigError, CompositeSettings
 
 
@@ -45,7 +45,7 @@ def write_composite_set(records: list[dict], backgrounds: list[str], out_dir: Pa
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     for index in tqdm(range(num_images), desc="composites", leave=False, disable=None):
         record = records[int(rng.integers(0, len(records)))]
-        image, annos = compositor.make(record, rng)
+        image, masks = compositor.make_masks(record, rng)
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         if not ok:
             raise OSError("could not encode a composite as JPEG")
@@ -54,8 +54,7 @@ def write_composite_set(records: list[dict], backgrounds: list[str], out_dir: Pa
         height, width = image.shape[:2]
         images.append({"id": index + 1, "file_name": file_name, "height": height,
                        "width": width})
-        for anno in annos:
-            mask = annotation_mask(anno, height, width)
+        for mask in masks:
             annotations.append(mask_annotation(mask, len(annotations) + 1, index + 1))
     path = out_dir / "annotations.json"
     write_json_atomic(path, hands_coco(images, annotations))

@@ -55,10 +55,16 @@ class Compositor:
         """Compose one image for ``record``.
 
         Returns:
-            A BGR uint8 image of ``SIZE`` and its annotations (RLE segmentations), in paste
-            order; an empty list for a negative.
+            A BGR uint8 image of ``SIZE`` and its detectron2 annotations (RLE segmentations), in
+            paste order; an empty list for a negative.
 
         """
+        image, masks = self.make_masks(record, rng)
+        return image, [mask_annotation(m) for m in masks]
+
+    def make_masks(self, record: dict, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Like :meth:`make`, with the visible hands as bool masks instead of annotations."""
         s = self.settings
         height, width = s.size
         count = self.hand_count(rng)
@@ -69,5 +75,4 @@ class Compositor:
             cuts.append(self.bank.draw(rng))
         background = self.backgrounds.draw(rng, height, width)
         image, masks = compose(background, cuts, rng, s)
-        image = degrade(image, rng, s)
-        return image, [mask_annotation(m) for m in masks]
+        return degrade(image, rng, s), masks

@@ -52,6 +52,14 @@ class CompositeSettings:
         return CompositeSettings(**values)
 
 
+def composited_datasets(cfg) -> set[str]:
+    """The training sets whose images are composited: ``DATASETS`` or all (none when off)."""
+    composite = cfg.HANDS.COMPOSITE
+    if not composite.ENABLED:
+        return set()
+    return set(composite.DATASETS) or set(cfg.DATASETS.TRAIN)
+
+
 def _pair(value, name: str, kind=float) -> tuple:
     if len(value) != 2:
         raise CompositeConfigError(f"HANDS.COMPOSITE.{name} is [low, high], got {list(value)!r}")
