@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from detectron2.config import CfgNode as CN
 
+# Meta-architectures that predict one hand/background mask per image (trained on ``sem_seg``).
+SEMANTIC_ARCHITECTURES = ("HandsSemanticSegmentor", "SemanticSegmentor")
+
+
+def is_semantic(cfg) -> bool:
+    """Whether the config's model is a semantic (hand/background) segmenter."""
+    return cfg.MODEL.META_ARCHITECTURE in SEMANTIC_ARCHITECTURES
+
 
 def add_hands_config(cfg: CN) -> None:
     """Add d2hands' keys to a detectron2 config (in place).
@@ -41,6 +49,9 @@ def add_hands_config(cfg: CN) -> None:
             (``stem`` stride 2, ``m2`` .. ``m5`` strides 4 .. 32); see d2hands/modeling.
         MODEL.MOBILENET.NORM: ``FrozenBN`` (default, for ImageNet weights), ``BN`` or ``GN``.
         MODEL.MOBILENET.WIDTH_MULT: torchvision's channel multiplier; ImageNet weights are 1.0.
+        MODEL.UNET.*, HANDS.AUGMENT.*, HANDS.EARLY_STOP.*: the semantic models (U-Net,
+            MobileUNet), the U-Net paper's augmentation set and early stopping; see
+            :func:`add_unet_config` and docs/SEMANTIC.md.
     """
     # Renders and converted photos store RLE masks; detectron2 rasterises polygons either way.
     cfg.INPUT.MASK_FORMAT = "bitmask"
@@ -54,6 +65,7 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False
     add_composite_config(cfg)
+    add_unet_config(cfg)
     cfg.MODEL.MOBILENET = CN()
     cfg.MODEL.MOBILENET.OUT_FEATURES = ["m2", "m3", "m4", "m5"]
     cfg.MODEL.MOBILENET.NORM = "FrozenBN"
@@ -93,3 +105,48 @@ def add_composite_config(cfg: CN) -> None:
     j.MIN_SCALE = 0.3
     j.MAX_SCALE = 2.0
     j.SIZE = [320, 448]  # output height, width (crop or pad)
+
+
+def add_unet_config(cfg: CN) -> None:
+    """Add ``MODEL.UNET``, ``HANDS.AUGMENT`` and ``HANDS.EARLY_STOP`` (docs/SEMANTIC.md).
+
+    Keys:
+        SOLVER.OPTIMIZER: ``SGD`` (detectron2's, the default), ``ADAM`` or ``ADAMW``.
+        MODEL.UNET.DEPTH / WIDTH / CONVS_PER_LEVEL: poolings, channels of the first level and
+            3x3 convs per level of the U-Net encoder (the decoder mirrors it).
+        MODEL.UNET.NORM / DROPOUT: norm after each conv (``""``, ``BN``, ``GN``) and dropout
+            after each conv's ReLU, in encoder and decoder (the MobileUNet's decoder too).
+        MODEL.UNET.MASK_THRESHOLD / MIN_INSTANCE_AREA: inference turns the pixels whose hand
+            probability exceeds the threshold into instances, one per connected component of
+            at least that many pixels.
+        HANDS.AUGMENT.*: the U-Net paper's augmentation set, each transform applied with
+            ``PROB``: random crop (keeping at least ``CROP`` of each side), rotation within
+            +-``ROTATION`` degrees, Gaussian noise (``NOISE_SIGMA``, 0-255 scale) and Gaussian
+            blur (``BLUR_SIGMA`` range); the flip is ``INPUT.RANDOM_FLIP``'s.
+        HANDS.EARLY_STOP.*: every ``PERIOD`` iterations the validation loss on ``DATASET``
+            (empty: the first of ``DATASETS.TEST``); training stops after ``PATIENCE``
+            evaluations without an improvement of more than ``MIN_DELTA``, and the weights of
+            the lowest loss are restored (``model_best.pth``, then ``model_final.pth``).
+    """
+    cfg.SOLVER.OPTIMIZER = "SGD"  # or "ADAM", "ADAMW" (d2hands.engine.optimizer)
+    u = cfg.MODEL.UNET = CN()
+    u.DEPTH = 4
+    u.WIDTH = 32
+    u.CONVS_PER_LEVEL = 2
+    u.NORM = ""
+    u.DROPOUT = 0.0
+    u.MASK_THRESHOLD = 0.5
+    u.MIN_INSTANCE_AREA = 0
+    a = cfg.HANDS.AUGMENT = CN()
+    a.ENABLED = False
+    a.PROB = 0.5
+    a.CROP = 0.8
+    a.ROTATION = 15.0
+    a.NOISE_SIGMA = 10.0
+    a.BLUR_SIGMA = [0.5, 1.5]
+    e = cfg.HANDS.EARLY_STOP = CN()
+    e.ENABLED = False
+    e.DATASET = ""
+    e.PERIOD = 100
+    e.PATIENCE = 5
+    e.MIN_DELTA = 0.0

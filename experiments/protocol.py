@@ -47,6 +47,11 @@ def prepare(out: Path, renders: int, log: Path) -> None:
         if not (out / name / "annotations.json").exists():
             run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", renders,
                  "--preset", preset, *RENDER], log)
+    prepare_real_sets(out, log)
+
+
+def prepare_real_sets(out: Path, log: Path) -> None:
+    """The real splits (real20, val5, own25_test), fist_100 and the multi-hand set."""
     real = out / "real"
     if not (real / "own50.json").exists():
         run([PY, "tools/prepare_real.py", "--images", REAL / "own_hands_50" / "images",

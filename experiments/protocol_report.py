@@ -1,6 +1,6 @@
 """Mean +- std tables over seeds of an experiments/protocol.py run, for docs/RESULTS.md.
 
-    python experiments/protocol_report.py --run runs/protocol
+    python experiments/protocol_report.py --run runs/protocol [--table recipes|unet]
 
 One markdown table per held-out set; a row per recipe with the number of seeds it has so far.
 A row with one seed shows no spread (``n=1``): it cannot rank recipes by itself.
@@ -17,6 +17,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol import HELD_OUT, ROWS  # noqa: E402
+from unet_table import EVAL_PREFIX  # noqa: E402
+from unet_table import ROWS as UNET_ROWS  # noqa: E402
+
+TABLES = {"recipes": {row: label for row, label in ROWS.items()},
+          "unet": {EVAL_PREFIX[row]: label for row, (_, _, label) in UNET_ROWS.items()}}
 
 TITLES = {"own25": "own_hands_50, 25 held-out photos",
           "fist100": "fist_100, 100 photos (another camera, closed fists)",
@@ -42,11 +47,11 @@ def cell(values: list[float]) -> str:
     return f"{np.mean(values):.3g} +- {np.std(values, ddof=1):.2g}"
 
 
-def table(run: Path, held: str) -> str:
-    """The markdown table of one held-out set."""
+def table(run: Path, held: str, rows: dict[str, str] = TABLES["recipes"]) -> str:
+    """The markdown table of one held-out set (``rows``: eval folder prefix -> label)."""
     lines = [f"**{TITLES[held]}**", "", "| recipe | seeds | "
              + " | ".join(name for name, _ in COLUMNS) + " |", "|" + " --- |" * (len(COLUMNS) + 2)]
-    for row, label in ROWS.items():
+    for row, label in rows.items():
         runs = sorted((run / "eval").glob(f"{row}_s*/{held}/metrics.json"))
         if not runs:
             continue
@@ -61,8 +66,10 @@ def main() -> None:
     """Print every held-out set's table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", default="runs/protocol")
+    parser.add_argument("--table", choices=sorted(TABLES), default="recipes",
+                        help="the recipe rows of issue 14, or the U-Net rows (unet_table.py)")
     args = parser.parse_args()
-    print("\n".join(table(Path(args.run), held) for held in HELD_OUT))
+    print("\n".join(table(Path(args.run), held, TABLES[args.table]) for held in HELD_OUT))
 
 
 if __name__ == "__main__":

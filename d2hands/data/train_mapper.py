@@ -12,9 +12,12 @@ from detectron2.data import transforms as T
 from detectron2.structures import BitMasks, Boxes, Instances
 from PIL import Image
 
+from ..config import is_semantic
+from ..errors import HandsError
 from .coco_hands import uses_rle
 from .compositing import BackgroundPool, Compositor, HandBank, settings_from_cfg
 from .compositing.settings import CompositeConfigError
+from .photo_augment import with_photo_augment
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ def build_train_augmentation(cfg) -> list:
     """
     jitter = cfg.HANDS.SCALE_JITTER
     if not jitter.ENABLED:
-        return utils.build_augmentation(cfg, is_train=True)
+        return with_photo_augment(cfg, utils.build_augmentation(cfg, is_train=True))
     if len(jitter.SIZE) != 2 or min(jitter.SIZE) < 16:
         raise CompositeConfigError(f"HANDS.SCALE_JITTER.SIZE is [height, width], got "
                                    f"{list(jitter.SIZE)}")
@@ -41,7 +44,35 @@ def build_train_augmentation(cfg) -> list:
     if cfg.INPUT.RANDOM_FLIP != "none":
         augs.append(T.RandomFlip(horizontal=cfg.INPUT.RANDOM_FLIP == "horizontal",
                                  vertical=cfg.INPUT.RANDOM_FLIP == "vertical"))
-    return augs
+    return with_photo_augment(cfg, augs)
+
+
+def check_masks(dicts: list[dict], what: str = "the training sets") -> None:
+    """Refuse records whose hands carry no mask: a semantic model learns from masks only.
+
+    Raises:
+        HandsError: naming the dataset and how many annotations lack a ``segmentation``.
+    """
+    bare: dict[str, int] = {}
+    for record in dicts:
+        for ann in record.get("annotations", []):
+            if not ann.get("segmentation") and not ann.get("iscrowd", 0):
+                name = record.get("dataset_name", "?")
+                bare[name] = bare.get(name, 0) + 1
+    if bare:
+        listed = ", ".join(f"{name} ({count})" for name, count in sorted(bare.items()))
+        raise HandsError(f"a semantic model (U-Net, MobileUNet) learns from masks, but hands "
+                         f"of {what} have none (annotations without 'segmentation': {listed}); "
+                         "train it on datasets with masks, or use a Mask R-CNN config for "
+                         "boxes-only data")
+
+
+def semantic_target(instances: Instances) -> torch.Tensor:
+    """The ``sem_seg`` target of one mapped image: 1 where any hand's mask is, else 0."""
+    height, width = instances.image_size
+    if not len(instances):
+        return torch.zeros((height, width), dtype=torch.int64)
+    return instances.gt_masks.tensor.any(dim=0).to(torch.int64)
 
 
 def build_compositor(cfg, dicts: list[dict], weights: list[float]) -> Compositor | None:
@@ -106,10 +137,16 @@ class HandsTrainMapper(DatasetMapper):
 
     """
 
-    def __init__(self, cfg, compositor: Compositor | None = None, rle: bool = False):
+    def __init__(self, cfg, compositor: Compositor | None = None, rle: bool = False,
+                 augmentations: list | None = None):
         kwargs = DatasetMapper.from_config(cfg, is_train=True)
-        kwargs["augmentations"] = build_train_augmentation(cfg)
-        if cfg.HANDS.SCALE_JITTER.ENABLED and cfg.MODEL.MASK_ON:
+        kwargs["augmentations"] = (build_train_augmentation(cfg) if augmentations is None
+                                   else augmentations)
+        self.semantic = is_semantic(cfg)
+        if self.semantic:  # the sem_seg target is the union of the instance masks
+            kwargs.update(use_instance_mask=True, instance_mask_format="bitmask")
+        if ((cfg.HANDS.SCALE_JITTER.ENABLED or cfg.HANDS.AUGMENT.ENABLED)
+                and kwargs["use_instance_mask"]):
             kwargs["recompute_boxes"] = True  # a crop cuts boxes; the masks know the rest
         if kwargs["instance_mask_format"] != "bitmask" and (rle or compositor is not None):
             logger.info("Training masks as bitmasks: the training data stores RLE masks")
@@ -129,7 +166,13 @@ class HandsTrainMapper(DatasetMapper):
         dataset_dict["instances"] = instances
 
     def __call__(self, dataset_dict: dict) -> dict:
-        """Map one record; a composite when the compositor takes it."""
+        """Map one record: a composite when the compositor takes it, plus ``sem_seg``."""
+        mapped = self._map(dataset_dict)
+        if self.semantic:
+            mapped["sem_seg"] = semantic_target(mapped["instances"])
+        return mapped
+
+    def _map(self, dataset_dict: dict) -> dict:
         if self.compositor is None:
             return super().__call__(dataset_dict)
         # One generator per draw, seeded from the global RNG that detectron2 seeds per worker:
@@ -152,5 +195,11 @@ class HandsTrainMapper(DatasetMapper):
 
 
 def build_train_mapper(cfg, dicts: list[dict], weights: list[float]) -> HandsTrainMapper:
-    """The training mapper for these records (compositing per ``HANDS.COMPOSITE``)."""
+    """The training mapper for these records (compositing per ``HANDS.COMPOSITE``).
+
+    Raises:
+        HandsError: for a semantic model on records with mask-free hands.
+    """
+    if is_semantic(cfg):
+        check_masks(dicts)
     return HandsTrainMapper(cfg, build_compositor(cfg, dicts, weights), rle=uses_rle(dicts))

@@ -4,15 +4,48 @@ from __future__ import annotations
 
 import os
 
-from detectron2.engine import DefaultTrainer
+from detectron2.engine import DefaultTrainer, hooks
 
 from ..data.replication import build_replicated_train_loader
 from ..evaluation.inference import build_hands_evaluator
 from ..modeling.loading import load_checked
+from .early_stopping import EarlyStopping, TrainingStopped
+from .optimizer import build_optimizer
 
 
 class HandsTrainer(DefaultTrainer):
-    """DefaultTrainer whose loader mixes all training sets with per-dataset replication."""
+    """DefaultTrainer whose loader mixes all training sets with per-dataset replication.
+
+    Also: ``SOLVER.OPTIMIZER`` (SGD, Adam, AdamW) and ``HANDS.EARLY_STOP`` (a hook after the
+    periodic checkpointer: it stops training and restores the best weights).
+    """
+
+    def build_hooks(self):
+        """detectron2's hooks, plus early stopping right after the periodic checkpointer."""
+        built = super().build_hooks()
+        if self.cfg.HANDS.EARLY_STOP.ENABLED:
+            after = next(i for i, hook in enumerate(built)
+                         if isinstance(hook, hooks.PeriodicCheckpointer))
+            built.insert(after + 1, EarlyStopping(self.cfg, self.checkpointer))
+        return built
+
+    def train(self):
+        """Train to ``SOLVER.MAX_ITER``, or until early stopping ends it.
+
+        After an early stop the restored best weights are evaluated on ``DATASETS.TEST`` as
+        the end of a full run is (when ``TEST.EVAL_PERIOD`` > 0).
+        """
+        try:
+            return super().train()
+        except TrainingStopped:
+            if self.cfg.TEST.EVAL_PERIOD > 0 and self.cfg.DATASETS.TEST:
+                self._last_eval_results = self.test(self.cfg, self.model)
+            return None
+
+    @classmethod
+    def build_optimizer(cls, cfg, model):
+        """``SOLVER.OPTIMIZER``: SGD (detectron2's), Adam or AdamW."""
+        return build_optimizer(cfg, model)
 
     def resume_or_load(self, resume: bool = True) -> None:
         """Load the last checkpoint of ``OUTPUT_DIR`` (resuming) or ``MODEL.WEIGHTS``, checked.

@@ -150,3 +150,35 @@ def build_mobilenetv2_fpn_backbone(cfg, input_shape: ShapeSpec) -> FPN:
                norm=cfg.MODEL.FPN.NORM,
                top_block=LastLevelMaxPool(),
                fuse_type=cfg.MODEL.FPN.FUSE_TYPE)
+
+
+class MobileNetV2Encoder(Backbone):
+    """The MobileNetV2 body under the name ``bottom_up``, as the FPN holds it.
+
+    Encoders of semantic models (the MobileUNet) use it so that their parameters are named as
+    the FPN's (``backbone.bottom_up.features...``) and the one converted ImageNet file
+    initialises both.
+    """
+
+    def __init__(self, bottom_up: MobileNetV2Body):
+        super().__init__()
+        self.bottom_up = bottom_up
+
+    @property
+    def size_divisibility(self) -> int:
+        """Inputs are padded to the deepest stage's stride, so every stride-2 conv halves."""
+        return max(shape.stride for shape in self.bottom_up.output_shape().values())
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The body's stage outputs."""
+        return self.bottom_up(x)
+
+    def output_shape(self) -> dict[str, ShapeSpec]:
+        """The body's stage shapes."""
+        return self.bottom_up.output_shape()
+
+
+@BACKBONE_REGISTRY.register()
+def build_mobilenetv2_encoder_backbone(cfg, input_shape: ShapeSpec) -> MobileNetV2Encoder:
+    """The MobileNetV2 body as an encoder (``MODEL.MOBILENET``, ``FREEZE_AT``), FPN-named."""
+    return MobileNetV2Encoder(build_mobilenetv2_backbone(cfg, input_shape))

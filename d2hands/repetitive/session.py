@@ -119,6 +119,8 @@ def session_cfg(base_cfg, session: dict, plan: dict, session_dir: Path, init_wei
     # Short sessions: warm up over at most a tenth of the steps, no lr drops beyond the end.
     cfg.SOLVER.WARMUP_ITERS = min(cfg.SOLVER.WARMUP_ITERS, max(1, session["iters"] // 10))
     cfg.SOLVER.STEPS = tuple(s for s in cfg.SOLVER.STEPS if s < session["iters"])
+    if cfg.HANDS.EARLY_STOP.ENABLED and not cfg.HANDS.EARLY_STOP.DATASET and cfg.DATASETS.TEST:
+        cfg.HANDS.EARLY_STOP.DATASET = cfg.DATASETS.TEST[0]  # each session stops on it
     cfg.DATASETS.TEST = ()  # sessions are evaluated by the chain, when it is asked to
     if cfg.SEED >= 0:  # each session its own seed, so it trains alike whether resumed or not
         cfg.SEED = base_cfg.SEED + SESSION_SEED_STRIDE * max(session["index"], 0)
