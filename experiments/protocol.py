@@ -135,11 +135,32 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path) -> No
     if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed)], log)
-    for name in HELD_OUT:
-        folder = out / "eval" / f"{row}_s{seed}" / name
+    score_held_out(out, run_dir, f"{row}_s{seed}", log)
+
+
+def score_held_out(out: Path, run_dir: Path, name: str, log: Path) -> None:
+    """Score a finished run on every held-out set into ``OUT/eval/<name>/<set>`` (resumable)."""
+    for held in HELD_OUT:
+        folder = out / "eval" / name / held
         if not (folder / "metrics.json").exists():
-            run([PY, "tools/evaluate.py", "--run", run_dir, *held_out(out, name),
+            run([PY, "tools/evaluate.py", "--run", run_dir, *held_out(out, held),
                  "--output-dir", folder, "--quiet"], log)
+
+
+def checked_rows(text: str, known) -> list[str]:
+    """The comma-separated ``--rows``, or exit with one error line naming unknown ones."""
+    rows = text.split(",")
+    unknown = [r for r in rows if r not in known]
+    if unknown:
+        sys.exit(f"error: unknown rows {unknown}; choose from {', '.join(known)}")
+    return rows
+
+
+def output_folder(path: str) -> tuple[Path, Path]:
+    """The run folder (made if needed) and its ``commands.sh`` log."""
+    out = (ROOT / path).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    return out, out / "commands.sh"
 
 
 def mediapipe(out: Path, log: Path) -> None:
@@ -157,13 +178,8 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=1200, help="renders per look")
     parser.add_argument("--rows", default=",".join(ROWS))
     args = parser.parse_args()
-    rows = args.rows.split(",")
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown:
-        sys.exit(f"error: unknown rows {unknown}; choose from {', '.join(ROWS)}")
-    out = (ROOT / args.output_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    log = out / "commands.sh"
+    rows = checked_rows(args.rows, ROWS)
+    out, log = output_folder(args.output_dir)
     prepare(out, args.renders, log)
     for row in rows:
         if row == "mediapipe":

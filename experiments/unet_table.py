@@ -24,13 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol import (  # noqa: E402  (shared steps)
-    HELD_OUT,
-    held_out,
+    checked_rows,
     mediapipe,
+    output_folder,
     prepare_real_sets,
+    score_held_out,
     train_and_score,
 )
-from synth_to_real import PY, REAL, ROOT, run  # noqa: E402
+from synth_to_real import PY, REAL, run  # noqa: E402
 
 PAPER = "configs/unet_paper.yaml"
 ROWS = {
@@ -63,11 +64,7 @@ def train_row(out: Path, row: str, seed: int, iters: int, period: int, log: Path
              "SOLVER.CHECKPOINT_PERIOD", period, "HANDS.EARLY_STOP.PERIOD", period,
              "HANDS.EARLY_STOP.PATIENCE", 4, "TEST.EVAL_PERIOD", 0, "SEED", seed,
              "OUTPUT_DIR", run_dir], log)
-    for held in HELD_OUT:
-        folder = out / "eval" / name / held
-        if not (folder / "metrics.json").exists():
-            run([PY, "tools/evaluate.py", "--run", run_dir, *held_out(out, held),
-                 "--output-dir", folder, "--quiet"], log)
+    score_held_out(out, run_dir, name, log)
 
 
 def main() -> None:
@@ -79,13 +76,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--rows", default=",".join(ROWS))
     args = parser.parse_args()
-    rows = args.rows.split(",")
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown:
-        sys.exit(f"error: unknown rows {unknown}; choose from {', '.join(ROWS)}")
-    out = (ROOT / args.output_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    log = out / "commands.sh"
+    rows = checked_rows(args.rows, ROWS)
+    out, log = output_folder(args.output_dir)
     prepare_real_sets(out, log)
     for row in rows:
         if row == "mediapipe":

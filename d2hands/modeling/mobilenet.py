@@ -63,6 +63,16 @@ def norm_factory(norm: str):
     raise ValueError(f"MODEL.MOBILENET.NORM must be one of {', '.join(NORMS)}, got {norm!r}")
 
 
+def frozen_block(block: nn.Module) -> nn.Module:
+    """Freeze a block: no trainable parameter, BatchNorm layers frozen.
+
+    Returns the block to use: a bare BatchNorm is replaced rather than converted in place.
+    """
+    for param in block.parameters():
+        param.requires_grad_(False)
+    return FrozenBatchNorm2d.convert_frozen_batchnorm(block)
+
+
 class MobileNetV2Body(Backbone):
     """torchvision's MobileNetV2 ``features``, returning the outputs of named stages."""
 
@@ -123,10 +133,7 @@ class MobileNetV2Body(Backbone):
                              f"MobileNetV2, got {freeze_at}")
         for _, start, end, _ in STAGES[:freeze_at]:
             for index in range(start, end):
-                block = self.features[index]
-                for param in block.parameters():
-                    param.requires_grad_(False)
-                self.features[index] = FrozenBatchNorm2d.convert_frozen_batchnorm(block)
+                self.features[index] = frozen_block(self.features[index])
         return self
 
 

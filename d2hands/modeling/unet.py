@@ -21,9 +21,11 @@ level freezes the whole encoder.
 from __future__ import annotations
 
 import torch
-from detectron2.layers import FrozenBatchNorm2d, ShapeSpec, get_norm
+from detectron2.layers import ShapeSpec, get_norm
 from detectron2.modeling import BACKBONE_REGISTRY, Backbone
 from torch import nn
+
+from .mobilenet import frozen_block
 
 UNET_NORMS = ("", "BN", "GN", "SyncBN")
 
@@ -122,9 +124,7 @@ class UNetEncoder(Backbone):
         if freeze_at < 0:
             raise ValueError(f"MODEL.BACKBONE.FREEZE_AT must be >= 0, got {freeze_at}")
         for level in range(min(freeze_at, len(self.levels))):
-            for param in self.levels[level].parameters():
-                param.requires_grad_(False)
-            self.levels[level] = FrozenBatchNorm2d.convert_frozen_batchnorm(self.levels[level])
+            self.levels[level] = frozen_block(self.levels[level])
         return self
 
 
