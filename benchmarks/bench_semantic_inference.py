@@ -2,7 +2,9 @@
 
 For each input size (240x135, the U-Net paper's, and 320 px short side) every model runs on the
 same frames, one frame per call, after warm-up; the time covers the model's forward pass and
-its post-processing (for the semantic models: softmax, resize, connected components). Baseline:
+its post-processing (for the semantic models: softmax, resize, connected components). The
+semantic models run as configured, through their frozen inference graph
+(``MODEL.UNET.FROZEN_INFERENCE``); "MobileUNet, eager" shows the MobileUNet without it. Baseline:
 the MobileNetV2-FPN Mask R-CNN of ``configs/hands_mnv2_fpn_cpu.yaml``, measured in the same run.
 The peer: MediaPipe Hands 0.10.21 (``static_image_mode``, as it is scored), in its own venv
 (``.cache/mediapipe-venv``; skipped without it), timed on the same frames at the same sizes.
@@ -29,10 +31,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "real" / "fist_100" / "images"
-MODELS = {"U-Net (paper, 7.8M)": "configs/unet_paper.yaml",
-          "U-Net base (0.95M)": "configs/unet_base.yaml",
-          "MobileUNet": "configs/mobileunet_cpu.yaml",
-          "Mask R-CNN MobileNetV2-FPN": "configs/hands_mnv2_fpn_cpu.yaml"}
+EAGER = ["MODEL.UNET.FROZEN_INFERENCE", "False"]
+MODELS = {"U-Net (paper, 7.8M)": ("configs/unet_paper.yaml", []),
+          "U-Net base (0.95M)": ("configs/unet_base.yaml", []),
+          "MobileUNet": ("configs/mobileunet_cpu.yaml", []),
+          "MobileUNet, eager": ("configs/mobileunet_cpu.yaml", EAGER),
+          "Mask R-CNN MobileNetV2-FPN": ("configs/hands_mnv2_fpn_cpu.yaml", [])}
 BASELINE = "Mask R-CNN MobileNetV2-FPN"
 SIZES = {"240x135": (240, 135), "320 px": None}
 MEDIAPIPE_TIMER = """
@@ -76,14 +80,14 @@ def resized(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def time_model(config: str, frames: list[np.ndarray]) -> float:
+def time_model(config: str, opts: list[str], frames: list[np.ndarray]) -> float:
     """Seconds per frame of one model (random weights, eval mode, batch 1)."""
     import torch
     from detectron2.modeling import build_model
 
     from d2hands.engine import build_cfg
 
-    cfg = build_cfg(str(ROOT / config), ["MODEL.WEIGHTS", ""])
+    cfg = build_cfg(str(ROOT / config), ["MODEL.WEIGHTS", "", *opts])
     torch.manual_seed(0)
     model = build_model(cfg).eval()
     inputs = []
@@ -131,7 +135,7 @@ def main() -> None:
               "threads": args.threads, "sizes": {}}
     for label, size in SIZES.items():
         frames = [resized(f, size) for f in source]
-        times = {name: time_model(config, frames) for name, config in MODELS.items()}
+        times = {name: time_model(config, opts, frames) for name, (config, opts) in MODELS.items()}
         times["MediaPipe Hands"] = time_mediapipe(frames)
         report["sizes"][label] = {"input": list(frames[0].shape[1::-1]), "seconds": times}
         print(f"\n{label} ({frames[0].shape[1]}x{frames[0].shape[0]}), {len(frames)} frames, "

@@ -116,9 +116,14 @@ def add_unet_config(cfg: CN) -> None:
             3x3 convs per level of the U-Net encoder (the decoder mirrors it).
         MODEL.UNET.NORM / DROPOUT: norm after each conv (``""``, ``BN``, ``GN``) and dropout
             after each conv's ReLU, in encoder and decoder (the MobileUNet's decoder too).
-        MODEL.UNET.MASK_THRESHOLD / MIN_INSTANCE_AREA: inference turns the pixels whose hand
-            probability exceeds the threshold into instances, one per connected component of
-            at least that many pixels.
+        MODEL.UNET.MASK_THRESHOLD / MIN_INSTANCE_AREA / MIN_INSTANCE_FRACTION: inference
+            turns the pixels whose hand probability exceeds the threshold into instances, one
+            per connected component of at least ``MIN_INSTANCE_AREA`` pixels and at least
+            ``MIN_INSTANCE_FRACTION`` of the image's area (chosen on the validation photos by
+            ``experiments/choose_min_instance_fraction.py``).
+        MODEL.UNET.FROZEN_INFERENCE: on CPU, run inference through a frozen, oneDNN-optimised
+            TorchScript graph (same outputs; the MobileUNet 1.4-1.6x faster), re-made when
+            the weights change.
         HANDS.AUGMENT.*: the U-Net paper's augmentation set, each transform applied with
             ``PROB``: random crop (keeping at least ``CROP`` of each side), rotation within
             +-``ROTATION`` degrees, Gaussian noise (``NOISE_SIGMA``, 0-255 scale) and Gaussian
@@ -137,6 +142,8 @@ def add_unet_config(cfg: CN) -> None:
     u.DROPOUT = 0.0
     u.MASK_THRESHOLD = 0.5
     u.MIN_INSTANCE_AREA = 0
+    u.MIN_INSTANCE_FRACTION = 0.02  # chosen on val5: experiments/choose_min_instance_fraction.py
+    u.FROZEN_INFERENCE = True
     a = cfg.HANDS.AUGMENT = CN()
     a.ENABLED = False
     a.PROB = 0.5

@@ -41,10 +41,12 @@ ROWS = {
 }
 
 
-def prepare(out: Path, renders: int, log: Path) -> None:
-    """Renders (paper and photo look), the real splits, fist_100 and the multi-hand set."""
+def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
+    """The renders the rows train on (paper, photo look), the real and held-out sets."""
+    looks = {"paper" if row in ("paper_rep", "paper_conv") else "photo" for row in rows
+             if row not in ("real", "mediapipe")}
     for name, preset in (("paper", "paper"), ("photo", "photo")):
-        if not (out / name / "annotations.json").exists():
+        if name in looks and not (out / name / "annotations.json").exists():
             run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", renders,
                  "--preset", preset, *RENDER], log)
     prepare_real_sets(out, log)
@@ -127,15 +129,21 @@ def held_out(out: Path, name: str) -> list[str]:
     return ["--coco", out / "multi" / "annotations.json", "--image-root", out / "multi"]
 
 
-def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path) -> None:
-    """Train one row at one seed (resumable), then score it on every held-out set."""
-    run_dir = out / "runs" / f"{row}_s{seed}"
+def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
+                    name: str = "") -> None:
+    """Train one row at one seed (resumable), then score it on every held-out set.
+
+    ``name`` (default ``<row>_s<seed>``) names the run and eval folders; runs of another
+    length must have their own, or a finished run would be taken for this one.
+    """
+    name = name or f"{row}_s{seed}"
+    run_dir = out / "runs" / name
     manifest = run_dir / "manifest.json"
     state = json.loads(manifest.read_text()) if manifest.exists() else {}
     if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed)], log)
-    score_held_out(out, run_dir, f"{row}_s{seed}", log)
+    score_held_out(out, run_dir, name, log)
 
 
 def score_held_out(out: Path, run_dir: Path, name: str, log: Path) -> None:
@@ -180,7 +188,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = checked_rows(args.rows, ROWS)
     out, log = output_folder(args.output_dir)
-    prepare(out, args.renders, log)
+    prepare(out, args.renders, log, rows)
     for row in rows:
         if row == "mediapipe":
             mediapipe(out, log)

@@ -9,9 +9,9 @@ baseline MobileUNet (ImageNet MobileNetV2 encoder). Every row trains with
 ``tools/train_net.py`` on the 20 ``real20`` photos, stops early on the validation loss of
 ``val5`` and is scored on the held-out sets of ``experiments/protocol.py`` (``own25_test``,
 ``fist_100`` and the semi-synthetic ``multi``). It shares the protocol's output folder: the
-sets are prepared there when missing, U-Net runs are ``runs/unet_<row>_s<seed>``, and the rows
-beside them are the protocol's own ``real`` (Mask R-CNN on the real photos, at ``--iters``
-steps) and ``mediapipe``. Resumable: finished steps are skipped.
+sets are prepared there when missing, runs are ``runs/unet_<row>_s<seed>`` (``maskrcnn`` is the
+protocol's ``real`` row, Mask R-CNN on the real photos, at ``--iters`` steps), and MediaPipe is
+the protocol's own row. Resumable: finished steps are skipped.
 ``experiments/protocol_report.py --run OUT --table unet`` prints the tables.
 """
 
@@ -44,9 +44,8 @@ ROWS = {
     "maskrcnn": ("", [], "Mask R-CNN MobileNetV2-FPN, real photos only"),
     "mediapipe": ("", [], "MediaPipe Hands 0.10.21 (hull masks)"),
 }
-# Folders under OUT/eval holding each row's <set>/metrics.json (the rows beside are the
-# protocol's own).
-EVAL_PREFIX = {row: f"unet_{row}" for row in ROWS} | {"maskrcnn": "real", "mediapipe": "mediapipe"}
+# Folders under OUT/eval holding each row's <set>/metrics.json (MediaPipe: the protocol's).
+EVAL_PREFIX = {row: f"unet_{row}" for row in ROWS} | {"mediapipe": "mediapipe"}
 
 
 def train_row(out: Path, row: str, seed: int, iters: int, period: int, log: Path) -> None:
@@ -85,7 +84,7 @@ def main() -> None:
             continue
         for seed in (int(s) for s in args.seeds.split(",")):
             if row == "maskrcnn":
-                train_and_score(out, "real", seed, args.iters, log)
+                train_and_score(out, "real", seed, args.iters, log, f"unet_maskrcnn_s{seed}")
             else:
                 train_row(out, row, seed, args.iters, args.period, log)
 

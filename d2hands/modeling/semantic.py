@@ -6,10 +6,14 @@ image, ``sem_seg`` (class probabilities, ``C x H x W`` at the input's original s
 ``instances``: the connected components of the hand mask (see
 :mod:`d2hands.modeling.components`), so every tool that reads instances (evaluation, video,
 the repetitive chain's session selection) works on U-Net output unchanged. Inputs of any size
-are zero-padded to the network's stride.
+are zero-padded to the network's stride. On CPU, inference runs through a frozen,
+oneDNN-optimised TorchScript graph of backbone + head (``MODEL.UNET.FROZEN_INFERENCE``, see
+:mod:`d2hands.modeling.frozen_inference`); its outputs equal the eager model's.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from detectron2.config import configurable
@@ -19,6 +23,7 @@ from detectron2.structures import ImageList
 
 from ..errors import HandsError
 from .components import component_instances
+from .frozen_inference import FrozenInference
 
 HAND_CLASS = 1
 
@@ -29,19 +34,28 @@ class HandsSemanticSegmentor(SemanticSegmentor):
 
     @configurable
     def __init__(self, *, mask_threshold: float = 0.5, min_instance_area: int = 0,
-                 max_instances: int = 100, **kwargs):
+                 min_instance_fraction: float = 0.0, max_instances: int = 100,
+                 frozen_inference: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.frozen = FrozenInference(self, _logits) if frozen_inference else None
         self.mask_threshold = mask_threshold
         self.min_instance_area = min_instance_area
+        self.min_instance_fraction = min_instance_fraction
         self.max_instances = max_instances
 
     @classmethod
     def from_config(cls, cfg):
-        """detectron2's arguments plus ``MODEL.UNET.MASK_THRESHOLD`` / ``MIN_INSTANCE_AREA``."""
+        """detectron2's arguments plus ``MODEL.UNET`` inference keys."""
         args = super().from_config(cfg)
+        fraction = cfg.MODEL.UNET.MIN_INSTANCE_FRACTION
+        if not 0.0 <= fraction < 1.0:
+            raise ValueError(f"MODEL.UNET.MIN_INSTANCE_FRACTION is a fraction of the image's "
+                             f"area, in [0, 1); got {fraction}")
         args.update(mask_threshold=cfg.MODEL.UNET.MASK_THRESHOLD,
                     min_instance_area=cfg.MODEL.UNET.MIN_INSTANCE_AREA,
-                    max_instances=cfg.TEST.DETECTIONS_PER_IMAGE)
+                    min_instance_fraction=cfg.MODEL.UNET.MIN_INSTANCE_FRACTION,
+                    max_instances=cfg.TEST.DETECTIONS_PER_IMAGE,
+                    frozen_inference=cfg.MODEL.UNET.FROZEN_INFERENCE)
         return args
 
     @property
@@ -63,6 +77,8 @@ class HandsSemanticSegmentor(SemanticSegmentor):
             targets = ImageList.from_tensors([x["sem_seg"].to(self.device) for x in
                                               batched_inputs], self.size_divisibility,
                                              self.sem_seg_head.ignore_value).tensor
+        if targets is None and self.frozen is not None:
+            return images, self.frozen(images.tensor), {}
         logits, losses = self.sem_seg_head(self.backbone(images.tensor), targets)
         return images, logits, losses
 
@@ -81,7 +97,14 @@ class HandsSemanticSegmentor(SemanticSegmentor):
         for result, inputs, size in zip(logits, batched_inputs, images.image_sizes, strict=True):
             height, width = inputs.get("height", size[0]), inputs.get("width", size[1])
             probs = sem_seg_postprocess(result, size, height, width).softmax(dim=0)
-            instances = component_instances(probs[HAND_CLASS], self.mask_threshold,
-                                             self.min_instance_area, self.max_instances)
+            min_area = max(self.min_instance_area,
+                           math.ceil(self.min_instance_fraction * height * width))
+            instances = component_instances(probs[HAND_CLASS], self.mask_threshold, min_area,
+                                             self.max_instances)
             results.append({"sem_seg": probs, "instances": instances.to(probs.device)})
         return results
+
+
+def _logits(model: HandsSemanticSegmentor, images: torch.Tensor) -> torch.Tensor:
+    """Class logits of a padded, normalised batch: the part that the frozen graph runs."""
+    return model.sem_seg_head.layers(model.backbone(images))

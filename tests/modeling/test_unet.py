@@ -73,6 +73,7 @@ def test_freeze_at_freezes_encoder_levels():
     (["MODEL.SEM_SEG_HEAD.NUM_CLASSES", "1"], "NUM_CLASSES"),
     (["MODEL.SEM_SEG_HEAD.IN_FEATURES", '["u0", "u9"]'], "IN_FEATURES"),
     (["MODEL.SEM_SEG_HEAD.IN_FEATURES", '["u0", "u2"]'], "strides double"),
+    (["MODEL.UNET.MIN_INSTANCE_FRACTION", "1.5"], "MIN_INSTANCE_FRACTION"),
 ])
 def test_bad_settings_name_their_key(opts, words):
     with pytest.raises(ValueError, match=words):
