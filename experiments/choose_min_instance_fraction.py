@@ -69,7 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     out, log = output_folder(args.output_dir)
     names = (args.runs.split(",") if args.runs else
-             sorted(p.parent.name for p in (out / "runs").glob("unet_*/model_final.pth")))
+             sorted(p.parent.name for p in (out / "runs").glob("unet_*/model_final.pth")
+                    if not p.parent.name.startswith("unet_maskrcnn")))
     missing = [n for n in names if not (out / "runs" / n / "model_final.pth").exists()]
     if not names or missing:
         sys.exit(f"error: no finished run {missing or 'unet_*'} under {out / 'runs'}")

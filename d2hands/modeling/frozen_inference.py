@@ -6,7 +6,8 @@ the batch norms into the convolutions and fuse the activations (oneDNN), which i
 the MobileUNet run at video rate on 2 cores (``docs/BENCHMARKS.md``). The graph is traced per
 input shape and dropped whenever a parameter or buffer changes (an optimizer step, a loaded
 checkpoint, batch-norm statistics), so callers never see stale weights. Where tracing fails the
-module runs eagerly, with one warning.
+module runs eagerly, with one warning. Only inference without gradients, with every
+submodule in eval mode, on CPU, goes through a graph; anything else runs eagerly.
 """
 
 from __future__ import annotations
@@ -21,10 +22,22 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 
-def weights_stamp(module: nn.Module) -> tuple:
-    """What changes whenever any parameter or buffer of ``module`` is modified or replaced."""
-    tensors = [*module.parameters(), *module.buffers()]
-    return tuple((t.data_ptr(), t._version) for t in tensors)
+MAX_GRAPHS = 8  # input shapes kept; each graph holds its own copy of the weights
+
+
+def weights_stamp(module: nn.Module) -> list[tuple[torch.Tensor, int]]:
+    """Every parameter and buffer of ``module`` with its version counter.
+
+    In-place updates (optimizer steps, ``load_state_dict``, batch-norm statistics) bump the
+    counter; replaced tensors are new objects. Edits through ``.data`` are not seen.
+    """
+    return [(t, t._version) for t in (*module.parameters(), *module.buffers())]
+
+
+def same_stamp(a: list | None, b: list) -> bool:
+    """Whether two stamps name the same tensors at the same versions."""
+    return a is not None and len(a) == len(b) and all(
+        ta is tb and va == vb for (ta, va), (tb, vb) in zip(a, b, strict=True))
 
 
 class FrozenInference:
@@ -40,44 +53,61 @@ class FrozenInference:
         self.module = module
         self.function = function
         self.graphs: dict[tuple, torch.jit.ScriptModule] = {}
-        self.stamp: tuple | None = None
+        self.stamp: list | None = None
         self.failed = False
 
+    def __getstate__(self) -> dict:
+        """Pickle without the graphs (TorchScript modules do not pickle); they are re-made."""
+        return {**self.__dict__, "graphs": {}, "stamp": None}
+
     def usable(self, x: torch.Tensor) -> bool:
-        """Whether ``x`` may go through a frozen graph: eval mode and no gradients wanted."""
-        return (not self.failed and not self.module.training and x.device.type == "cpu"
-                and not (torch.is_grad_enabled() and x.requires_grad))
+        """Whether ``x`` may go through a frozen graph: CPU, no gradients, every module in eval."""
+        return (not self.failed and x.device.type == "cpu" and not torch.is_grad_enabled()
+                and not any(m.training for m in self.module.modules()))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``function(module, x)``, through the frozen graph for ``x``'s shape when possible."""
         if not self.usable(x):
             return self.function(self.module, x)
-        stamp = weights_stamp(self.module)
-        if stamp != self.stamp:
+        graph = self.graph_for(x)
+        return self.function(self.module, x) if graph is None else graph(x)
+
+    def graph_for(self, x: torch.Tensor) -> torch.jit.ScriptModule | None:
+        """The current graph for ``x``'s shape (traced if needed), or ``None`` to run eagerly."""
+        try:
+            stamp = weights_stamp(self.module)
+        except RuntimeError as error:  # e.g. weights made under inference_mode have no version
+            return self.give_up(error)
+        if not same_stamp(self.stamp, stamp):
             self.graphs.clear()
             self.stamp = stamp
         key = (tuple(x.shape), x.dtype)
-        graph = self.graphs.get(key)
-        if graph is None:
+        if key not in self.graphs:
             graph = self.trace(x)
             if graph is None:
-                return self.function(self.module, x)
+                return None
+            if len(self.graphs) >= MAX_GRAPHS:
+                self.graphs.pop(next(iter(self.graphs)))
             self.graphs[key] = graph
-        return graph(x)
+        return self.graphs[key]
 
     def trace(self, x: torch.Tensor) -> torch.jit.ScriptModule | None:
         """Trace, freeze and optimise ``function`` for ``x``; ``None`` (and eager) if it fails."""
-        wrapper = _Bound(self.module, self.function).eval()
+        wrapper = _Bound(self.module, self.function)
+        wrapper.training = False  # the module is in eval mode already (usable); freeze checks
         try:
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")  # trace and deprecation warnings
                 graph = torch.jit.trace(wrapper, x, check_trace=False)
                 return torch.jit.optimize_for_inference(torch.jit.freeze(graph))
         except Exception as error:  # noqa: BLE001  (any failure: run eagerly instead)
-            self.failed = True
-            logger.warning("running %s eagerly: freezing its graph failed (%s)",
-                           type(self.module).__name__, error)
-            return None
+            return self.give_up(error)
+
+    def give_up(self, error: Exception) -> None:
+        """Run eagerly from now on, after one warning."""
+        self.failed = True
+        logger.warning("running %s eagerly: freezing its graph failed (%s)",
+                       type(self.module).__name__, error)
 
 
 class _Bound(nn.Module):

@@ -107,4 +107,4 @@ class HandsSemanticSegmentor(SemanticSegmentor):
 
 def _logits(model: HandsSemanticSegmentor, images: torch.Tensor) -> torch.Tensor:
     """Class logits of a padded, normalised batch: the part that the frozen graph runs."""
-    return model.sem_seg_head.layers(model.backbone(images))
+    return model.sem_seg_head(model.backbone(images), None)[0]

@@ -114,3 +114,22 @@ def test_min_instance_fraction_drops_components_below_that_share_of_the_image():
     assert len(instances) == 1
     assert instances.pred_masks[0].sum() == 200
     assert instances.pred_masks[0][20:30, 20:40].all()
+
+
+def test_eval_mode_with_gradients_runs_eagerly_so_weights_get_gradients():
+    model = build("unet_base.yaml", ["MODEL.WEIGHTS", ""]).eval()
+    out = model([image(32, 32)])[0]  # gradients on: e.g. a saliency map or a custom loss
+    out["sem_seg"].sum().backward()
+    assert model.sem_seg_head.predictor.weight.grad is not None
+    assert not model.frozen.graphs
+
+
+def test_a_model_with_graphs_deep_copies_and_the_copy_infers_alike():
+    import copy
+
+    model = build("mobileunet_cpu.yaml", ["MODEL.WEIGHTS", ""]).eval()
+    item = image(48, 64)
+    before = frozen(model, item)
+    twin = copy.deepcopy(model)  # TorchScript graphs are not copied; the twin re-traces
+    assert not twin.frozen.graphs and twin.frozen.module is twin
+    assert_same(frozen(twin, item), before)
