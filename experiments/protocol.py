@@ -9,22 +9,34 @@ Each row adds one thing to the row before it (``ROWS``). Training uses renders a
 ``fist_100``, and ``multi``, a semi-synthetic multi-hand set (the ``own25_test`` hands pasted
 1-4 per image onto scikit-image's CC0 photos, which no training run uses). Every step is a
 toolkit command appended to ``OUT/commands.sh``; finished steps are skipped, so re-running the
-same command continues. ``experiments/results_report.py --protocol OUT`` writes the table.
+same command continues.
+
+Every finished row-seed is also recorded, small and committed, in
+``docs/results/protocol/<steps>steps/<row>_s<seed>.json`` (its held-out metrics, the session
+chosen, the commit and the time it took). A recorded row-seed is not run again, so the protocol
+accumulates across machines and clean checkouts; ``experiments/protocol_report.py`` writes the
+mean +- std tables from the records.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth_to_real import PY, REAL, ROOT, run, score_mediapipe  # noqa: E402  (shared steps)
 
+sys.path.insert(0, str(ROOT))
+from d2hands.evaluation.report import write_atomic  # noqa: E402
+
 CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
 SCHEDULE = "all,all,3+,4+,heads"
 HELD_OUT = ("own25", "fist100", "multi")
+RECORDS = ROOT / "docs" / "results" / "protocol"
 RENDER = ["--resolution", "384x288", "--workers", "2", "--quiet", "--keep-rgba", "--seed", "1"]
 COMMON = ["DATALOADER.NUM_WORKERS", "1", "DATASETS.TEST", '("val5",)']
 # Each row: (what it adds, repetitive_train arguments builder key)
@@ -129,21 +141,54 @@ def held_out(out: Path, name: str) -> list[str]:
     return ["--coco", out / "multi" / "annotations.json", "--image-root", out / "multi"]
 
 
+def records_dir(steps: int, root: Path = RECORDS) -> Path:
+    """The committed records of every row-seed trained for ``steps`` steps."""
+    return root / f"{steps}steps"
+
+
 def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
-                    name: str = "") -> None:
-    """Train one row at one seed (resumable), then score it on every held-out set.
+                    name: str = "", records: Path | None = None) -> None:
+    """Train one row at one seed (resumable), score it on every held-out set, record it.
 
     ``name`` (default ``<row>_s<seed>``) names the run and eval folders; runs of another
-    length must have their own, or a finished run would be taken for this one.
+    length must have their own, or a finished run would be taken for this one. With
+    ``records`` (a ``records_dir``), a row-seed recorded there is skipped, and a new one is
+    recorded when it is scored.
     """
     name = name or f"{row}_s{seed}"
+    record = records / f"{name}.json" if records else None
+    if record is not None and record.exists():
+        print(f"{name}: recorded in {record.relative_to(ROOT)}, skipped", flush=True)
+        return
     run_dir = out / "runs" / name
     manifest = run_dir / "manifest.json"
     state = json.loads(manifest.read_text()) if manifest.exists() else {}
+    started = time.time()
     if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed)], log)
     score_held_out(out, run_dir, name, log)
+    if record is not None:
+        write_record(record, out, name, row, seed, steps, time.time() - started)
+
+
+def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: int,
+                 seconds: float) -> None:
+    """Write the committed record of a scored row-seed (atomically)."""
+    manifest = json.loads((out / "runs" / name / "manifest.json").read_text()) \
+        if (out / "runs" / name / "manifest.json").exists() else {}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    record = {
+        "row": row, "seed": seed, "steps": steps, "label": ROWS[row], "commit": commit,
+        "command": f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}",
+        "best_session": manifest.get("best_session"), "wall_seconds": round(seconds),
+        "held_out": {held: json.loads((out / "eval" / name / held / "metrics.json").read_text())
+                     for held in HELD_OUT},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"{name}: recorded in {path.relative_to(ROOT)}", flush=True)
 
 
 def score_held_out(out: Path, run_dir: Path, name: str, log: Path) -> None:
@@ -171,10 +216,16 @@ def output_folder(path: str) -> tuple[Path, Path]:
     return out, out / "commands.sh"
 
 
-def mediapipe(out: Path, log: Path) -> None:
+def mediapipe(out: Path, log: Path, records: Path) -> None:
     """MediaPipe Hands on the held-out sets (deterministic: one run stands for every seed)."""
+    record = records / "mediapipe_s0.json"
+    if record.exists():
+        print(f"mediapipe_s0: recorded in {record.relative_to(ROOT)}, skipped", flush=True)
+        return
+    started = time.time()
     score_mediapipe({name: held_out(out, name) for name in HELD_OUT},
                     out / "eval" / "mediapipe_s0", out / "mediapipe", log)
+    write_record(record, out, "mediapipe_s0", "mediapipe", 0, 0, time.time() - started)
 
 
 def main() -> None:
@@ -185,16 +236,25 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--renders", type=int, default=1200, help="renders per look")
     parser.add_argument("--rows", default=",".join(ROWS))
+    parser.add_argument("--records", default=str(RECORDS.relative_to(ROOT)),
+                        help="where finished row-seeds are recorded (per step count) and "
+                             "skipped from; commit them")
     args = parser.parse_args()
     rows = checked_rows(args.rows, ROWS)
+    seeds = [int(s) for s in args.seeds.split(",")]
     out, log = output_folder(args.output_dir)
-    prepare(out, args.renders, log, rows)
-    for row in rows:
+    records = records_dir(args.steps, (ROOT / args.records).resolve())
+    todo = [(row, seed) for row in rows for seed in ([0] if row == "mediapipe" else seeds)
+            if not (records / f"{row}_s{seed}.json").exists()]
+    if not todo:
+        print(f"every requested row-seed is recorded in {records}")
+        return
+    prepare(out, args.renders, log, sorted({row for row, _ in todo}))
+    for row, seed in todo:
         if row == "mediapipe":
-            mediapipe(out, log)
-            continue
-        for seed in (int(s) for s in args.seeds.split(",")):
-            train_and_score(out, row, seed, args.steps, log)
+            mediapipe(out, log, records)
+        else:
+            train_and_score(out, row, seed, args.steps, log, records=records)
 
 
 if __name__ == "__main__":
