@@ -141,6 +141,11 @@ def held_out(out: Path, name: str) -> list[str]:
     return ["--coco", out / "multi" / "annotations.json", "--image-root", out / "multi"]
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def records_dir(steps: int, root: Path = RECORDS) -> Path:
     """The committed records of every row-seed trained for ``steps`` steps."""
     return root / f"{steps}steps"
@@ -158,7 +163,7 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
     name = name or f"{row}_s{seed}"
     record = records / f"{name}.json" if records else None
     if record is not None and record.exists():
-        print(f"{name}: recorded in {record.relative_to(ROOT)}, skipped", flush=True)
+        print(f"{name}: recorded in {shown(record)}, skipped", flush=True)
         return
     run_dir = out / "runs" / name
     manifest = run_dir / "manifest.json"
@@ -188,7 +193,7 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
-    print(f"{name}: recorded in {path.relative_to(ROOT)}", flush=True)
+    print(f"{name}: recorded in {shown(path)}", flush=True)
 
 
 def score_held_out(out: Path, run_dir: Path, name: str, log: Path) -> None:
@@ -220,7 +225,7 @@ def mediapipe(out: Path, log: Path, records: Path) -> None:
     """MediaPipe Hands on the held-out sets (deterministic: one run stands for every seed)."""
     record = records / "mediapipe_s0.json"
     if record.exists():
-        print(f"mediapipe_s0: recorded in {record.relative_to(ROOT)}, skipped", flush=True)
+        print(f"mediapipe_s0: recorded in {shown(record)}, skipped", flush=True)
         return
     started = time.time()
     score_mediapipe({name: held_out(out, name) for name in HELD_OUT},

@@ -1,9 +1,12 @@
-"""Mean +- std tables over seeds of an experiments/protocol.py run, for docs/RESULTS.md.
+"""Mean +- std tables over seeds of the experiments/protocol.py rows, for docs/RESULTS.md.
 
-    python experiments/protocol_report.py --run runs/protocol [--table recipes|unet]
+    python experiments/protocol_report.py [--records docs/results/protocol/3000steps]
+    python experiments/protocol_report.py --run runs/protocol --table unet
 
-One markdown table per held-out set; a row per recipe with the number of seeds it has so far.
-A row with one seed shows no spread (``n=1``): it cannot rank recipes by itself.
+The recipe tables come from the committed records of ``experiments/protocol.py`` (one JSON per
+row-seed); the U-Net tables from the eval folders of a run (``--run``). One markdown table per
+held-out set; a row per recipe with the number of seeds it has so far. A row with one seed shows
+no spread: it cannot rank recipes by itself.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import HELD_OUT, ROWS  # noqa: E402
+from protocol import HELD_OUT, RECORDS, ROWS, records_dir  # noqa: E402
 from unet_table import EVAL_PREFIX  # noqa: E402
 from unet_table import ROWS as UNET_ROWS  # noqa: E402
 
@@ -47,29 +50,55 @@ def cell(values: list[float]) -> str:
     return f"{np.mean(values):.3g} +- {np.std(values, ddof=1):.2g}"
 
 
-def table(run: Path, held: str, rows: dict[str, str] = TABLES["recipes"]) -> str:
-    """The markdown table of one held-out set (``rows``: eval folder prefix -> label)."""
+def run_metrics(run: Path, row: str, held: str) -> list[dict]:
+    """The metrics of every seed of ``row`` on ``held`` in a run's eval folders."""
+    return [json.loads(p.read_text())
+            for p in sorted((run / "eval").glob(f"{row}_s*/{held}/metrics.json"))]
+
+
+def record_metrics(records: Path, row: str, held: str) -> list[dict]:
+    """The metrics of every recorded seed of ``row`` on ``held``."""
+    return [json.loads(p.read_text())["held_out"][held]
+            for p in sorted(records.glob(f"{row}_s*.json"))]
+
+
+def table(source: Path, held: str, rows: dict[str, str] = TABLES["recipes"],
+          metrics_of=record_metrics) -> str:
+    """The markdown table of one held-out set.
+
+    Args:
+        source: the records folder (``metrics_of=record_metrics``) or a run folder
+            (``metrics_of=run_metrics``).
+        held: the held-out set.
+        rows: row name (record / eval folder prefix) -> label, in table order.
+        metrics_of: reads one metrics dict per seed of a row.
+    """
     lines = [f"**{TITLES[held]}**", "", "| recipe | seeds | "
              + " | ".join(name for name, _ in COLUMNS) + " |", "|" + " --- |" * (len(COLUMNS) + 2)]
     for row, label in rows.items():
-        runs = sorted((run / "eval").glob(f"{row}_s*/{held}/metrics.json"))
-        if not runs:
+        metrics = metrics_of(source, row, held)
+        if not metrics:
             continue
-        metrics = [json.loads(p.read_text()) for p in runs]
         cells = [cell([v for m in metrics if (v := _value(m, path)) is not None])
                  for _, path in COLUMNS]
-        lines.append(f"| {label} | {len(runs)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} | {len(metrics)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     """Print every held-out set's table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", default="runs/protocol")
+    parser.add_argument("--records", default=str(records_dir(3000, RECORDS)),
+                        help="the recipe rows' records (experiments/protocol.py --records)")
+    parser.add_argument("--run", default="runs/protocol", help="the U-Net rows' run folder")
     parser.add_argument("--table", choices=sorted(TABLES), default="recipes",
                         help="the recipe rows of issue 14, or the U-Net rows (unet_table.py)")
     args = parser.parse_args()
-    print("\n".join(table(Path(args.run), held, TABLES[args.table]) for held in HELD_OUT))
+    source, metrics_of = ((Path(args.records), record_metrics) if args.table == "recipes"
+                          else (Path(args.run), run_metrics))
+    if not source.is_dir():
+        sys.exit(f"error: {source} is not a folder; run experiments/protocol.py first")
+    print("\n".join(table(source, held, TABLES[args.table], metrics_of) for held in HELD_OUT))
 
 
 if __name__ == "__main__":

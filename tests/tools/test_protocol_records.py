@@ -1,0 +1,81 @@
+"""The issue-14 protocol records its row-seeds, skips recorded ones, and tabulates them."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "experiments"))
+
+import protocol  # noqa: E402
+import protocol_report  # noqa: E402
+
+
+def _metrics(f1: float, tp: int) -> dict:
+    return {"hands": {"F1": f1, "IoU": 0.5, "TP": tp, "FP": 1, "FN": 2},
+            "pixel": {"F1": f1 / 2}, "coco": {"segm": {"AP": 10.0}}}
+
+
+def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
+    """A finished run folder as train_and_score leaves it: manifest and eval metrics."""
+    (out / "runs" / name).mkdir(parents=True)
+    (out / "runs" / name / "manifest.json").write_text(json.dumps(
+        {"best_session": 2, "sessions": [{"status": "done"}]}))
+    for held, f1 in f1s.items():
+        (out / "eval" / name / held).mkdir(parents=True)
+        (out / "eval" / name / held / "metrics.json").write_text(json.dumps(_metrics(f1, 3)))
+
+
+def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
+    out, records = tmp_path / "out", protocol.records_dir(3000, tmp_path / "records")
+    _scored_run(out, "real_s1", {"own25": 0.8, "fist100": 0.4, "multi": 0.6})
+    log = tmp_path / "commands.sh"
+
+    protocol.train_and_score(out, "real", 1, 3000, log, records=records)
+
+    record = json.loads((records / "real_s1.json").read_text())
+    assert records.name == "3000steps"
+    assert (record["row"], record["seed"], record["steps"], record["best_session"]) == (
+        "real", 1, 3000, 2)
+    assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4
+    assert "--rows real --seeds 1" in record["command"]
+    assert not log.exists(), "a finished, scored run must not run any command"
+
+    # The run folder is gone (a clean checkout): the record alone stands for the row-seed.
+    protocol.train_and_score(tmp_path / "elsewhere", "real", 1, 3000, log, records=records)
+    assert not log.exists()
+
+
+def test_the_report_gives_mean_and_sample_std_over_recorded_seeds(tmp_path):
+    records = tmp_path / "3000steps"
+    records.mkdir()
+    f1s = [0.5, 0.7, 0.9]
+    for seed, f1 in enumerate(f1s):
+        held = {h: _metrics(f1, seed) for h in protocol.HELD_OUT}
+        (records / f"real_s{seed}.json").write_text(json.dumps({"held_out": held}))
+    (records / "mediapipe_s0.json").write_text(json.dumps(
+        {"held_out": {h: _metrics(0.79, 47) for h in protocol.HELD_OUT}}))
+
+    text = protocol_report.table(records, "own25")
+
+    real = next(line for line in text.splitlines() if line.startswith("| real photos only"))
+    cells = [c.strip() for c in real.strip("|").split("|")]
+    assert cells[1] == "3"
+    mean, std = statistics.mean(f1s), statistics.stdev(f1s)
+    assert cells[2] == f"{mean:.3g} +- {std:.2g}" == "0.7 +- 0.2"
+    media = next(line for line in text.splitlines() if line.startswith("| MediaPipe"))
+    assert "| 1 | 0.79 |" in media, "one seed: the value alone, no spread"
+    assert "paper-look" not in text, "rows without records are left out"
+
+
+def test_the_report_names_a_missing_records_folder(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "experiments" / "protocol_report.py"),
+                             "--records", str(tmp_path / "none")], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error:") and "none" in result.stderr
+    assert "Traceback" not in result.stderr
