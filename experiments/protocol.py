@@ -177,16 +177,17 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
         write_record(record, out, name, row, seed, steps, time.time() - started)
 
 
-def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: int,
+def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: int | None,
                  seconds: float) -> None:
-    """Write the committed record of a scored row-seed (atomically)."""
+    """Write the committed record of a scored row-seed (atomically; ``steps`` None: untrained)."""
     manifest = json.loads((out / "runs" / name / "manifest.json").read_text()) \
         if (out / "runs" / name / "manifest.json").exists() else {}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     record = {
         "row": row, "seed": seed, "steps": steps, "label": ROWS[row], "commit": commit,
-        "command": f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}",
+        "command": ("python experiments/protocol.py --rows mediapipe" if row == "mediapipe" else
+                    f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}"),
         "best_session": manifest.get("best_session"), "wall_seconds": round(seconds),
         "held_out": {held: json.loads((out / "eval" / name / held / "metrics.json").read_text())
                      for held in HELD_OUT},
@@ -230,7 +231,7 @@ def mediapipe(out: Path, log: Path, records: Path) -> None:
     started = time.time()
     score_mediapipe({name: held_out(out, name) for name in HELD_OUT},
                     out / "eval" / "mediapipe_s0", out / "mediapipe", log)
-    write_record(record, out, "mediapipe_s0", "mediapipe", 0, 0, time.time() - started)
+    write_record(record, out, "mediapipe_s0", "mediapipe", 0, None, time.time() - started)
 
 
 def main() -> None:
