@@ -39,8 +39,10 @@ def build_train_augmentation(cfg) -> list:
         raise CompositeConfigError("HANDS.SCALE_JITTER needs 0 < MIN_SCALE <= MAX_SCALE, got "
                                    f"{jitter.MIN_SCALE}, {jitter.MAX_SCALE}")
     height, width = (int(v) for v in jitter.SIZE)
+    # FixedSizeCrop pads masks with 255 by default (a semantic 'ignore' label): every
+    # instance bitmask would then cover the padding. Hands' masks are padded with 0.
     augs = [T.ResizeScale(jitter.MIN_SCALE, jitter.MAX_SCALE, height, width),
-            T.FixedSizeCrop((height, width))]
+            T.FixedSizeCrop((height, width), seg_pad_value=0)]
     if cfg.INPUT.RANDOM_FLIP != "none":
         augs.append(T.RandomFlip(horizontal=cfg.INPUT.RANDOM_FLIP == "horizontal",
                                  vertical=cfg.INPUT.RANDOM_FLIP == "vertical"))

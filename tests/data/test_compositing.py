@@ -206,3 +206,26 @@ def test_training_steps_run_on_composites(toy_sets, tmp_path):
     trainer.train()
     losses = trainer.storage.history("total_loss").values()
     assert len(losses) == 4 and all(np.isfinite(v) for v, _ in losses)
+
+
+@pytest.mark.parametrize("composite", ["False", "True"])
+def test_scale_jitter_padding_belongs_to_no_hand(toy_sets, composite):
+    """A downscaled image is padded to SIZE: the padding must be in no hand's mask or box."""
+    size = (120, 160)  # twice the half-size image, so every input is padded
+    cfg = loader_cfg(toy_sets, "HANDS.COMPOSITE.ENABLED", composite, "INPUT.RANDOM_FLIP",
+                     "none", "HANDS.SCALE_JITTER.ENABLED", "True", "HANDS.SCALE_JITTER.SIZE",
+                     json.dumps(list(size)), "HANDS.SCALE_JITTER.MIN_SCALE", "0.5",
+                     "HANDS.SCALE_JITTER.MAX_SCALE", "0.5", "HANDS.COMPOSITE.NEGATIVE_PROB", "0.0")
+    checked = 0
+    for item in (x for batch in first_batches(cfg) for x in batch):
+        source_h, source_w = item["height"], item["width"]  # the record's (or composite's)
+        scale = min(0.5 * size[0] / source_h, 0.5 * size[1] / source_w)
+        inside_h, inside_w = round(source_h * scale), round(source_w * scale)
+        assert inside_h < size[0] and inside_w < size[1]
+        inst = item["instances"]
+        for box, mask in zip(inst.gt_boxes.tensor.tolist(), inst.gt_masks.tensor.numpy(),
+                             strict=True):
+            assert mask.any() and not mask[inside_h + 1:].any() and not mask[:, inside_w + 1:].any()
+            assert box[2] <= inside_w + 1 and box[3] <= inside_h + 1
+            checked += 1
+    assert checked
