@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--select", choices=["loss", "val"], default="loss",
                        help="pick the final session by lowest average loss (the paper) or by a "
                             "validation metric on DATASETS.TEST")
-    group.add_argument("--select-metric", default="hands/F1",
-                       help="with --select val: metric to maximise, e.g. hands/F1, segm/AP")
+    group.add_argument("--select-metric", default="hands/F1,segm/AP",
+                       help="with --select val: metric to maximise, e.g. hands/F1 or segm/AP; "
+                            "more, comma-separated, break ties in order")
     group.add_argument("--probe-iters", type=int, default=200,
                        help="with --subsets auto: steps of the probe run")
     group.add_argument("--verbose", action="store_true",

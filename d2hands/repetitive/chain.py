@@ -63,7 +63,7 @@ def evaluate_weights(cfg, weights: str, dataset: str) -> dict:
 
 def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = "",
               opts: list[str] | None = None, select: str = "loss",
-              select_metric: str = "hands/F1", force_new: bool = False,
+              select_metric: str = "hands/F1,segm/AP", force_new: bool = False,
               auto_probe_iters: int | None = None) -> dict:
     """Run (or continue) every session of a plan; return the final manifest.
 
@@ -74,7 +74,8 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
         config_file: recorded in the manifest.
         opts: the ``KEY VALUE`` opts, recorded in the manifest.
         select: ``loss`` (lowest average training loss, the paper's rule) or ``val``.
-        select_metric: with ``select='val'``, the metric to maximise.
+        select_metric: with ``select='val'``, the metric to maximise; further
+            comma-separated metrics break ties in order (``select_best``).
         force_new: keep an existing run under ``previous-<time>/`` and start again.
         auto_probe_iters: if set, S comes from :func:`auto_subsets` with this many probe steps.
     """

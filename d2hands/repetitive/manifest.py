@@ -90,21 +90,36 @@ def open_run(out_dir: Path, plan: dict, config_file: str, opts: list[str], selec
     return manifest
 
 
+def _number(value) -> float | None:
+    """``value`` as a float, or None where it is missing or NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
 def select_best(manifest: dict, metric: str = "avg_loss") -> None:
     """Set ``best_session`` and ``final_weights`` from the finished sessions (in place).
 
-    ``avg_loss`` (the paper's rule) picks the lowest average training loss; any other metric
-    name is read from each session's ``val`` results and the highest value wins.
+    ``avg_loss`` (the paper's rule) picks the lowest average training loss. Any other
+    ``metric`` names validation metrics, comma-separated (``hands/F1,segm/AP``): each session's
+    ``val`` results are compared on the first, and sessions equal on it on the next (a small
+    validation set often ties on F1, at 0 when no prediction passes the score threshold). A
+    session without the first metric is never chosen; a missing tie-break counts as lowest.
+    Sessions equal on every metric: the first wins.
     """
-    best, best_value = None, None
+    names = [name.strip() for name in metric.split(",") if name.strip()] or ["avg_loss"]
+    best, best_key = None, None
     for session in manifest["sessions"]:
         if session.get("status") != "done":
             continue
-        value = session.get("avg_loss") if metric == "avg_loss" else session.get("val", {}).get(
-            metric)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            continue
-        if best is None or (value < best_value if metric == "avg_loss" else value > best_value):
-            best, best_value = session, value
+        if names == ["avg_loss"]:
+            value = _number(session.get("avg_loss"))
+            key = None if value is None else (-value,)
+        else:
+            values = [_number(session.get("val", {}).get(name)) for name in names]
+            key = None if values[0] is None else tuple(
+                -math.inf if v is None else v for v in values)
+        if key is not None and (best is None or key > best_key):
+            best, best_key = session, key
     manifest["best_session"] = None if best is None else best["index"]
     manifest["final_weights"] = None if best is None else best["final_weights"]

@@ -1,0 +1,47 @@
+"""The session a chain ends with: lowest loss, or the best validation metric with tie-breaks."""
+
+import math
+
+from d2hands.repetitive.manifest import select_best
+
+
+def manifest_of(*sessions):
+    return {"sessions": [dict(s, index=k, status=s.get("status", "done"),
+                              final_weights=f"session_{k:02d}/model_final.pth")
+                         for k, s in enumerate(sessions)]}
+
+
+def chosen(manifest, metric):
+    select_best(manifest, metric)
+    return manifest["best_session"]
+
+
+def test_lowest_loss_wins_and_unfinished_sessions_are_skipped():
+    manifest = manifest_of({"avg_loss": 0.9}, {"avg_loss": 0.4}, {"avg_loss": 0.1,
+                                                                   "status": "running"})
+    assert chosen(manifest, "avg_loss") == 1
+    assert manifest["final_weights"] == "session_01/model_final.pth"
+
+
+def test_equal_f1_is_broken_by_mask_ap():
+    # Every session misses every hand at the score threshold: F1 0 for all, AP still ranks them.
+    sessions = [{"val": {"hands/F1": 0.0, "segm/AP": ap}} for ap in (1.5, 7.0, 3.2)]
+    assert chosen(manifest_of(*sessions), "hands/F1") == 0  # one metric: the first of equals
+    assert chosen(manifest_of(*sessions), "hands/F1,segm/AP") == 1
+
+
+def test_the_first_metric_decides_before_any_tie_break():
+    sessions = [{"val": {"hands/F1": 0.8, "segm/AP": 60.0}},
+                {"val": {"hands/F1": 0.9, "segm/AP": 10.0}}]
+    assert chosen(manifest_of(*sessions), "hands/F1,segm/AP") == 1
+
+
+def test_missing_or_nan_values():
+    sessions = [{"val": {"hands/F1": math.nan, "segm/AP": 90.0}},
+                {"val": {"hands/F1": 0.5}},
+                {"val": {"hands/F1": 0.5, "segm/AP": math.nan}},
+                {"val": {"hands/F1": 0.5, "segm/AP": 2.0}}]
+    assert chosen(manifest_of(*sessions), "hands/F1,segm/AP") == 3
+    assert chosen(manifest_of(*sessions[:3]), "hands/F1,segm/AP") == 1  # all tie-breaks missing
+    nothing = manifest_of({"val": {"segm/AP": 5.0}})
+    assert chosen(nothing, "hands/F1") is None and nothing["final_weights"] is None
