@@ -17,6 +17,7 @@ from d2hands.cli import run_cli
 from d2hands.engine import build_cfg
 from d2hands.errors import UsageError
 from d2hands.repetitive import PlanRequest, run_chain
+from d2hands.repetitive.manifest import DEFAULT_SELECT_METRIC
 from d2hands.repetitive.plan import parse_list, parse_session_data
 
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--select", choices=["loss", "val"], default="loss",
                        help="pick the final session by lowest average loss (the paper) or by a "
                             "validation metric on DATASETS.TEST")
-    group.add_argument("--select-metric", default="hands/F1,segm/AP",
+    group.add_argument("--select-metric", default=DEFAULT_SELECT_METRIC,
                        help="with --select val: metric to maximise, e.g. hands/F1 or segm/AP; "
                             "more, comma-separated, break ties in order")
     group.add_argument("--probe-iters", type=int, default=200,

@@ -10,7 +10,13 @@ from detectron2.data import DatasetCatalog
 from detectron2.utils import comm
 
 from ..io_utils import write_json_atomic
-from .manifest import load_manifest, open_run, save_manifest, select_best
+from .manifest import (
+    DEFAULT_SELECT_METRIC,
+    load_manifest,
+    open_run,
+    save_manifest,
+    select_best,
+)
 from .plan import PlanRequest, build_plan
 from .saturation import saturation_step
 from .session import read_loss_lines, run_session, session_cfg
@@ -63,7 +69,7 @@ def evaluate_weights(cfg, weights: str, dataset: str) -> dict:
 
 def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = "",
               opts: list[str] | None = None, select: str = "loss",
-              select_metric: str = "hands/F1,segm/AP", force_new: bool = False,
+              select_metric: str = DEFAULT_SELECT_METRIC, force_new: bool = False,
               auto_probe_iters: int | None = None) -> dict:
     """Run (or continue) every session of a plan; return the final manifest.
 

@@ -12,6 +12,8 @@ from ..io_utils import write_json_atomic
 
 MANIFEST = "manifest.json"
 VERSION = 1
+# --select val: F1, then mask AP between sessions of equal F1 (select_best).
+DEFAULT_SELECT_METRIC = "hands/F1,segm/AP"
 
 
 class PlanChangedError(ValueError):
