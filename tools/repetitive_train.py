@@ -17,7 +17,7 @@ from d2hands.cli import run_cli
 from d2hands.engine import build_cfg
 from d2hands.errors import UsageError
 from d2hands.repetitive import PlanRequest, run_chain
-from d2hands.repetitive.manifest import DEFAULT_SELECT_METRIC
+from d2hands.repetitive.manifest import DEFAULT_SELECT_METRIC, check_select_metric
 from d2hands.repetitive.plan import parse_list, parse_session_data
 
 
@@ -79,6 +79,8 @@ def request_from_args(args) -> PlanRequest:
     iters = parse_list(args.iters, int)
     try:
         session_data = parse_session_data(args.session_data)
+        if args.select == "val":
+            check_select_metric(args.select_metric)
     except ValueError as error:
         raise UsageError(str(error)) from None
     return PlanRequest(subsets=subsets, schedule=schedule, seed=args.seed,

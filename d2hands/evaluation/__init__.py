@@ -33,6 +33,7 @@ from .pipeline import (
 from .pixel_metrics import PIXEL_KEYS, PixelCounts, pixel_counts, summarize_pixels
 from .report import (
     CSV_COLUMNS,
+    METRIC_NAMES,
     format_table,
     per_image_csv,
     to_detectron2_results,
@@ -62,6 +63,7 @@ __all__ = [  # noqa: RUF022 - grouped: core first, then the lazily loaded detect
     "AP_KEYS",
     "CSV_COLUMNS",
     "HAND_KEYS",
+    "METRIC_NAMES",
     "PIXEL_KEYS",
     "Evaluation",
     "EvaluationInputError",

@@ -17,6 +17,12 @@ CSV_COLUMNS = (
     "file", "image_id", "hands", "TP", "FP", "FN", "mean_IoU", "pixel_F1", "top_score",
     "top_is_TP",
 )
+# Every name ``evaluate_model`` returns, flattened as ``group/key`` (``--select-metric``).
+METRIC_NAMES = (
+    *(f"{task}/{key}" for task in ("bbox", "segm") for key in AP_KEYS),
+    *(f"hands/{key}" for key in HAND_KEYS),
+    *(f"pixel/{key}" for key in PIXEL_KEYS),
+)
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:

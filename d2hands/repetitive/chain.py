@@ -12,6 +12,7 @@ from detectron2.utils import comm
 from ..io_utils import write_json_atomic
 from .manifest import (
     DEFAULT_SELECT_METRIC,
+    check_select_metric,
     load_manifest,
     open_run,
     save_manifest,
@@ -88,6 +89,8 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
     out_dir = Path(out_dir)
     if select == "val" and not cfg.DATASETS.TEST:
         raise ValueError("--select val needs a validation set in DATASETS.TEST")
+    if select == "val":
+        check_select_metric(select_metric)
     auto_info = None
     if auto_probe_iters:
         request.subsets, auto_info = auto_subsets(cfg, out_dir, auto_probe_iters)

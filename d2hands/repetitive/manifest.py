@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+from ..evaluation import METRIC_NAMES
 from ..io_utils import write_json_atomic
 
 MANIFEST = "manifest.json"
@@ -97,6 +98,23 @@ def _number(value) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)
+
+
+def check_select_metric(metric: str) -> list[str]:
+    """The names of a ``--select-metric`` value, each one that ``evaluate_model`` returns.
+
+    Raises:
+        ValueError: ``metric`` is empty or names something the evaluation does not return
+            (a misspelling would otherwise leave every session unchosen).
+    """
+    names = [name.strip() for name in metric.split(",") if name.strip()]
+    if not names:
+        raise ValueError("--select-metric is empty; e.g. " + DEFAULT_SELECT_METRIC)
+    unknown = [name for name in names if name not in METRIC_NAMES]
+    if unknown:
+        raise ValueError(f"--select-metric names {', '.join(unknown)}, which the evaluation "
+                         f"does not return; choose from: {', '.join(METRIC_NAMES)}")
+    return names
 
 
 def select_best(manifest: dict, metric: str = "avg_loss") -> None:

@@ -234,6 +234,15 @@ def test_schedule_shorter_than_subsets_cli_error(toy_sets, tmp_path):
     assert "2 entries for 4 subsets" in stderr and "Traceback" not in stderr
 
 
+def test_misspelled_select_metric_cli_error(toy_sets, tmp_path):
+    proc = run_tool(["--subsets", "2", "--select", "val", "--select-metric", "hands/f1"],
+                    tmp_path, toy_sets)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2, stderr[-3000:]
+    assert "hands/f1" in stderr and "hands/F1" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "manifest.json").exists()
+
+
 @pytest.mark.slow
 def test_select_val_and_auto_subsets(toy_sets, tmp_path):
     from d2hands.engine import build_cfg

@@ -2,7 +2,9 @@
 
 import math
 
-from d2hands.repetitive.manifest import select_best
+import pytest
+
+from d2hands.repetitive.manifest import check_select_metric, select_best
 
 
 def manifest_of(*sessions):
@@ -45,3 +47,11 @@ def test_missing_or_nan_values():
     assert chosen(manifest_of(*sessions[:3]), "hands/F1,segm/AP") == 1  # all tie-breaks missing
     nothing = manifest_of({"val": {"segm/AP": 5.0}})
     assert chosen(nothing, "hands/F1") is None and nothing["final_weights"] is None
+
+
+def test_select_metric_names_are_checked():
+    assert check_select_metric(" hands/F1 , segm/AP") == ["hands/F1", "segm/AP"]
+    assert check_select_metric("pixel/per_image_F1") == ["pixel/per_image_F1"]
+    for bad in ("hands/f1", "segm/AP,F1", "avg_loss", " , "):
+        with pytest.raises(ValueError, match="--select-metric"):
+            check_select_metric(bad)
