@@ -87,9 +87,9 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
         auto_probe_iters: if set, S comes from :func:`auto_subsets` with this many probe steps.
     """
     out_dir = Path(out_dir)
-    if select == "val" and not cfg.DATASETS.TEST:
-        raise ValueError("--select val needs a validation set in DATASETS.TEST")
     if select == "val":
+        if not cfg.DATASETS.TEST:
+            raise ValueError("--select val needs a validation set in DATASETS.TEST")
         check_select_metric(select_metric)
     auto_info = None
     if auto_probe_iters:

@@ -100,6 +100,11 @@ def _number(value) -> float | None:
     return float(value)
 
 
+def _metric_names(metric: str) -> list[str]:
+    """The comma-separated names of a ``--select-metric`` value, blanks dropped."""
+    return [name.strip() for name in metric.split(",") if name.strip()]
+
+
 def check_select_metric(metric: str) -> list[str]:
     """The names of a ``--select-metric`` value, each one that ``evaluate_model`` returns.
 
@@ -107,7 +112,7 @@ def check_select_metric(metric: str) -> list[str]:
         ValueError: ``metric`` is empty or names something the evaluation does not return
             (a misspelling would otherwise leave every session unchosen).
     """
-    names = [name.strip() for name in metric.split(",") if name.strip()]
+    names = _metric_names(metric)
     if not names:
         raise ValueError("--select-metric is empty; e.g. " + DEFAULT_SELECT_METRIC)
     unknown = [name for name in names if name not in METRIC_NAMES]
@@ -127,7 +132,7 @@ def select_best(manifest: dict, metric: str = "avg_loss") -> None:
     session without the first metric is never chosen; a missing tie-break counts as lowest.
     Sessions equal on every metric: the first wins.
     """
-    names = [name.strip() for name in metric.split(",") if name.strip()] or ["avg_loss"]
+    names = _metric_names(metric) or ["avg_loss"]
     best, best_key = None, None
     for session in manifest["sessions"]:
         if session.get("status") != "done":
