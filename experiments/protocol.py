@@ -189,6 +189,9 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
         "command": ("python experiments/protocol.py --rows mediapipe" if row == "mediapipe" else
                     f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}"),
         "best_session": manifest.get("best_session"), "wall_seconds": round(seconds),
+        # wall_seconds counts only this invocation; a resumed run's training cost is the sum of
+        # its finished sessions (a session killed mid-way restarts and counts its last try).
+        "train_seconds": round(sum(s.get("wall_time_s", 0) for s in manifest.get("sessions", []))),
         "held_out": {held: json.loads((out / "eval" / name / held / "metrics.json").read_text())
                      for held in HELD_OUT},
     }

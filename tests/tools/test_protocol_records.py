@@ -24,7 +24,8 @@ def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
     """A finished run folder as train_and_score leaves it: manifest and eval metrics."""
     (out / "runs" / name).mkdir(parents=True)
     (out / "runs" / name / "manifest.json").write_text(json.dumps(
-        {"best_session": 2, "sessions": [{"status": "done"}]}))
+        {"best_session": 2, "sessions": [{"status": "done", "wall_time_s": 100.4},
+                                          {"status": "done", "wall_time_s": 20.3}]}))
     for held, f1 in f1s.items():
         (out / "eval" / name / held).mkdir(parents=True)
         (out / "eval" / name / held / "metrics.json").write_text(json.dumps(_metrics(f1, 3)))
@@ -42,6 +43,7 @@ def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
     assert (record["row"], record["seed"], record["steps"], record["best_session"]) == (
         "real", 1, 3000, 2)
     assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4
+    assert record["train_seconds"] == 121, "the sessions' summed training time, 100.4 + 20.3"
     assert "--rows real --seeds 1" in record["command"]
     assert not log.exists(), "a finished, scored run must not run any command"
 
