@@ -9,6 +9,7 @@ Model mode (runs a trained checkpoint), on one of three data sources::
         --images DIR --masks DIR [--boxes DIR] [--skip-missing] [--min-area N]
 
 each optionally followed by config overrides ``KEY VALUE ...`` (e.g. ``MODEL.DEVICE cpu``).
+``--run DIR [--session K]`` stands for ``--config-file``/``--weights`` and the run's opts.
 
 NAME is registered by the config's DATASETS.REGISTER (or a trailing ``DATASETS.REGISTER ...``
 opt); mask folders are converted as tools/prepare_real.py does. Writes OUT/predictions.json
@@ -96,6 +97,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--run", metavar="DIR",
                        help="a finished training run (repetitive_train.py or train_net.py "
                        "output folder): its config, opts and final weights")
+    model.add_argument("--session", metavar="K", type=int,
+                       help="with --run: a repetitive run's session K instead of the session "
+                       "the run chose")
     model.add_argument("--config-file", metavar="CFG", help="the model's config YAML")
     model.add_argument("--weights", metavar="W",
                        help="trained checkpoint (.pth/.pkl), overrides MODEL.WEIGHTS")
@@ -107,7 +111,7 @@ def _use_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.config_file or args.weights:
         parser.error("--run DIR names the config and weights; it does not go with "
                      "--config-file/--weights")
-    run = read_trained_run(args.run)
+    run = read_trained_run(args.run, args.session)
     args.config_file, args.weights = run.config_file, run.weights
     args.opts = [*run.opts, *args.opts]
 
@@ -118,6 +122,8 @@ def _check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
                      "--run or --config-file/--weights")
     if args.run:
         _use_run(parser, args)
+    elif args.session is not None:
+        parser.error("--session K names a session of --run DIR")
     if not args.config_file or not args.weights:
         parser.error("model mode needs --run DIR, or both --config-file CFG and --weights W")
     if not os.path.isfile(args.config_file):
@@ -147,7 +153,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str
         ``"model"`` or ``"predictions"``: the mode to run.
 
     """
-    model_mode = bool(args.config_file or args.weights or args.run)
+    model_mode = bool(args.config_file or args.weights or args.run or args.session is not None)
     if model_mode:
         _check_model_args(parser, args)
     else:

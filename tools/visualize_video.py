@@ -1,6 +1,6 @@
 """Draw a model's hand masks on a video, a folder of images or a glob.
 
-    python tools/visualize_video.py (--run DIR | --config-file CFG --weights W) \
+    python tools/visualize_video.py (--run DIR [--session K] | --config-file CFG --weights W) \
         --input IN --output OUT.mp4 \
         [--score-thresh 0.5] [--top-1] [--max-frames N] [--every K] [--batch B] \
         [--save-predictions FILE.json] [--contact-sheet PNG] [KEY VALUE ...]
@@ -21,6 +21,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", help="a finished training run's folder (repetitive_train.py or "
                                       "train_net.py): its config, opts and final weights")
+    parser.add_argument("--session", type=int, metavar="K",
+                        help="with --run: a repetitive run's session K instead of the chosen one")
     parser.add_argument("--config-file", help="the model's config (with --weights)")
     parser.add_argument("--weights", help="model weights (model_final.pth)")
     parser.add_argument("--input", required=True,
@@ -48,9 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "--config-file/--weights")
         from d2hands.repetitive.trained_run import read_trained_run
 
-        run = read_trained_run(args.run)
+        run = read_trained_run(args.run, args.session)
         args.config_file, args.weights, args.opts = run.config_file, run.weights, [
             *run.opts, *args.opts]
+    elif args.session is not None:
+        raise UsageError("--session K names a session of --run DIR")
     elif not (args.config_file and args.weights):
         raise UsageError("give --run DIR, or both --config-file CFG and --weights W")
     if args.every < 1 or args.batch < 1 or (args.max_frames is not None and args.max_frames < 1):

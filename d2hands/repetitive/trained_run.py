@@ -2,7 +2,8 @@
 
 A repetitive or conventional run (``tools/repetitive_train.py``) records them in
 ``manifest.json``; a ``tools/train_net.py`` run leaves ``config.yaml`` (the full config, as
-detectron2's ``default_setup`` writes it) and ``model_final.pth``.
+detectron2's ``default_setup`` writes it) and ``model_final.pth``. A repetitive run's sessions
+can also be named one by one (``--session K``), to score a session the run did not choose.
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ class TrainedRun:
     weights: str
 
 
-def _from_manifest(path: Path) -> TrainedRun:
+def _session_weights(path: Path, sessions: list, session: int) -> str:
+    indices = [s.get("index") for s in sessions]
+    if session not in indices:
+        raise UsageError(f"--session {session}: the run in {path.parent} has sessions {indices}")
+    entry = sessions[indices.index(session)]
+    weights = entry.get("final_weights")
+    if entry.get("status") != "done" or not weights:
+        raise UsageError(f"--session {session}: that session of the run in {path.parent} is not "
+                         "done; resume the run by running the same repetitive_train.py command")
+    return weights
+
+
+def _from_manifest(path: Path, session: int | None) -> TrainedRun:
     try:
         manifest = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -33,14 +46,18 @@ def _from_manifest(path: Path) -> TrainedRun:
     if not isinstance(manifest, dict) or "config_file" not in manifest:
         raise UsageError(f"--run: {path} is not the manifest of a d2hands run")
     sessions = manifest.get("sessions") or []
-    pending = [s.get("index") for s in sessions if s.get("status") != "done"]
-    weights = manifest.get("final_weights")
-    if pending or not weights:
-        raise UsageError(
-            f"--run: the run in {path.parent} is not finished (sessions {pending} not done, no "
-            "final weights); resume it by running the same repetitive_train.py command again")
+    if session is not None:
+        weights = _session_weights(path, sessions, session)
+    else:
+        pending = [s.get("index") for s in sessions if s.get("status") != "done"]
+        weights = manifest.get("final_weights")
+        if pending or not weights:
+            raise UsageError(
+                f"--run: the run in {path.parent} is not finished (sessions {pending} not done, "
+                "no final weights); resume it by running the same repetitive_train.py command "
+                "again, or name a finished session with --session K")
     if not os.path.isfile(weights):
-        raise UsageError(f"--run: the run's final weights {weights} do not exist")
+        raise UsageError(f"--run: the run's weights {weights} do not exist")
     config_file = manifest["config_file"]
     if not os.path.isfile(config_file):
         raise UsageError(f"--run: the run's config {config_file} does not exist (paths in the "
@@ -48,24 +65,30 @@ def _from_manifest(path: Path) -> TrainedRun:
     return TrainedRun(config_file, [str(o) for o in manifest.get("opts") or []], weights)
 
 
-def read_trained_run(run_dir: str | os.PathLike) -> TrainedRun:
-    """Read the config, opts and final weights of a finished run.
+def read_trained_run(run_dir: str | os.PathLike, session: int | None = None) -> TrainedRun:
+    """Read the config, opts and final weights of a finished run, or of one of its sessions.
 
     Args:
         run_dir: The run's output folder.
+        session: A repetitive run's session index: that session's weights instead of the ones
+            the run chose. The rest of the run need not be finished.
 
     Returns:
         The run.
 
     Raises:
-        UsageError: If the folder holds no run, or an unfinished one, or its files are gone.
+        UsageError: If the folder holds no run, or an unfinished one (or session), or its files
+            are gone, or a session is named for a run that has none.
 
     """
     folder = Path(run_dir)
     if not folder.is_dir():
         raise UsageError(f"--run {folder}: no such folder")
     if (folder / MANIFEST).is_file():
-        return _from_manifest(folder / MANIFEST)
+        return _from_manifest(folder / MANIFEST, session)
+    if session is not None:
+        raise UsageError(f"--session: the run in {folder} has no sessions (only "
+                         "repetitive_train.py runs do)")
     config, weights = folder / "config.yaml", folder / "model_final.pth"
     if config.is_file() and weights.is_file():
         return TrainedRun(str(config), [], str(weights))

@@ -142,6 +142,16 @@ def test_run_folders_that_cannot_be_used(tmp_path, capsys):
         assert_one_line((rc, capsys.readouterr().err), words)
         assert_one_line(run([ROOT / "tools" / "visualize_video.py", "--run", folder, "--input",
                              clip, "--output", tmp_path / "o.mp4"]), words)
+    for session, words in ((["--session", "2"], "--session 2: that session"),
+                           (["--session", "9"], "has sessions [1, 2]")):
+        rc = load_tool("evaluate").main(["--run", str(unfinished), *session, "--dataset", "x",
+                                         "--output-dir", str(tmp_path / "o")])
+        assert_one_line((rc, capsys.readouterr().err), words)
+        assert_one_line(run([ROOT / "tools" / "visualize_video.py", "--run", unfinished,
+                             *session, "--input", clip, "--output", tmp_path / "o.mp4"]), words)
+    rc = load_tool("evaluate").main(["--session", "1", "--dataset", "x", "--output-dir",
+                                     str(tmp_path / "o")])
+    assert_one_line((rc, capsys.readouterr().err), "names a session of --run")
     assert not (tmp_path / "o").exists() and not (tmp_path / "o.mp4").exists()
 
 
