@@ -105,25 +105,19 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="trained checkpoint (.pth/.pkl), overrides MODEL.WEIGHTS")
 
 
-def _use_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    from d2hands.repetitive.trained_run import read_trained_run
+def _use_run(args: argparse.Namespace) -> None:
+    from d2hands.repetitive.trained_run import model_from_options
 
-    if args.config_file or args.weights:
-        parser.error("--run DIR names the config and weights; it does not go with "
-                     "--config-file/--weights")
-    run = read_trained_run(args.run, args.session)
-    args.config_file, args.weights = run.config_file, run.weights
-    args.opts = [*run.opts, *args.opts]
+    run = model_from_options(args.run, args.session, args.config_file, args.weights, args.opts)
+    if run is not None:
+        args.config_file, args.weights, args.opts = run.config_file, run.weights, run.opts
 
 
 def _check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.predictions is not None:
         parser.error("--predictions scores a results file; it does not go with "
                      "--run or --config-file/--weights")
-    if args.run:
-        _use_run(parser, args)
-    elif args.session is not None:
-        parser.error("--session K names a session of --run DIR")
+    _use_run(args)
     if not args.config_file or not args.weights:
         parser.error("model mode needs --run DIR, or both --config-file CFG and --weights W")
     if not os.path.isfile(args.config_file):

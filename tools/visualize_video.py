@@ -44,17 +44,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--contact-sheet", type=Path, help="PNG grid of sampled annotated frames")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     args = parser.parse_args(argv)
-    if args.run:
-        if args.config_file or args.weights:
-            raise UsageError("--run DIR names the config and weights; it does not go with "
-                             "--config-file/--weights")
-        from d2hands.repetitive.trained_run import read_trained_run
+    from d2hands.repetitive.trained_run import model_from_options
 
-        run = read_trained_run(args.run, args.session)
-        args.config_file, args.weights, args.opts = run.config_file, run.weights, [
-            *run.opts, *args.opts]
-    elif args.session is not None:
-        raise UsageError("--session K names a session of --run DIR")
+    run = model_from_options(args.run, args.session, args.config_file, args.weights, args.opts)
+    if run is not None:
+        args.config_file, args.weights, args.opts = run.config_file, run.weights, run.opts
     elif not (args.config_file and args.weights):
         raise UsageError("give --run DIR, or both --config-file CFG and --weights W")
     if args.every < 1 or args.batch < 1 or (args.max_frames is not None and args.max_frames < 1):

@@ -97,3 +97,34 @@ def read_trained_run(run_dir: str | os.PathLike, session: int | None = None) -> 
                          "resume it with train_net.py --resume")
     raise UsageError(f"--run {folder}: no manifest.json (repetitive_train.py) or config.yaml + "
                      "model_final.pth (train_net.py) there")
+
+
+def model_from_options(run_dir: str | None, session: int | None, config_file: str | None,
+                       weights: str | None, opts: list[str]) -> TrainedRun | None:
+    """The model a tool's ``--run DIR [--session K]`` options name, for every tool that takes them.
+
+    Args:
+        run_dir: ``--run``, or None.
+        session: ``--session``, or None.
+        config_file: ``--config-file``, or None.
+        weights: ``--weights``, or None.
+        opts: The trailing ``KEY VALUE`` opts; they go after the run's own.
+
+    Returns:
+        The run with both sets of opts, or None without ``--run`` (the tool then checks
+        ``--config-file``/``--weights`` itself).
+
+    Raises:
+        UsageError: ``--run`` with ``--config-file``/``--weights``, ``--session`` without
+            ``--run``, or any error of :func:`read_trained_run`.
+
+    """
+    if not run_dir:
+        if session is not None:
+            raise UsageError("--session K names a session of --run DIR")
+        return None
+    if config_file or weights:
+        raise UsageError("--run DIR names the config and weights; it does not go with "
+                         "--config-file/--weights")
+    run = read_trained_run(run_dir, session)
+    return TrainedRun(run.config_file, [*run.opts, *opts], run.weights)
