@@ -1,12 +1,14 @@
 """One exit policy for every tool: an expected failure is one ``error: ...`` line, no traceback.
 
 Exit status 2: input the tool cannot use (a ``HandsError``: bad dataset, checkpoint, option, or
-config key; a missing input file). Exit status 1: an I/O failure while working (a folder that
-cannot be written, a full disk). Anything else is a bug and keeps its traceback.
+config key; a missing input file; an argparse error). Exit status 1: an I/O failure while
+working (a folder that cannot be written, a full disk). Anything else, a plain ``KeyError`` or
+``ValueError`` included, is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -14,10 +16,28 @@ from typing import Any
 
 from .errors import HandsError, UsageError
 
-__all__ = ["UsageError", "cli_status", "exit_status", "run_cli"]
+__all__ = ["ArgumentParser", "UsageError", "cli_status", "exit_status", "one_line_errors",
+           "run_cli"]
 
-BAD_INPUT = (HandsError, ValueError, KeyError, FileNotFoundError, NotADirectoryError,
-             IsADirectoryError)
+BAD_INPUT = (HandsError, FileNotFoundError, NotADirectoryError, IsADirectoryError)
+
+
+def _one_line_error(parser: argparse.ArgumentParser, message: str):
+    parser.exit(2, f"error: {message} (see {parser.prog} --help)\n")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one ``error: ...`` line and exit status 2."""
+
+    def error(self, message: str):
+        """Print one line (not usage + message) and exit 2."""
+        _one_line_error(self, message)
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make an existing parser (detectron2's ``default_argument_parser()``) exit in one line."""
+    parser.error = lambda message: _one_line_error(parser, message)
+    return parser
 
 
 def exit_status(exc: BaseException) -> int | None:
@@ -31,7 +51,7 @@ def exit_status(exc: BaseException) -> int | None:
 
 def error_line(exc: BaseException) -> str:
     """The one line a tool prints for an expected failure."""
-    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    message = exc
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         message = f"{exc.strerror}: {exc.filename}"
     return "error: " + " ".join(str(message).split())

@@ -14,7 +14,7 @@ def is_semantic(cfg) -> bool:
 
 
 def add_hands_config(cfg: CN) -> None:
-    """Add d2hands' keys to a detectron2 config (in place).
+    r"""Add d2hands' keys to a detectron2 config (in place).
 
     Keys:
         INPUT.MASK_FORMAT: ``bitmask`` (detectron2's default is ``polygon``): d2hands datasets
@@ -39,6 +39,10 @@ def add_hands_config(cfg: CN) -> None:
         HANDS.PARTIAL_WEIGHTS: ``MODEL.WEIGHTS`` initialises only part of the model (e.g. an
             ImageNet backbone) when training starts: its missing and unused parameters are
             expected. Off (default): any checkpoint that does not fit the model is refused.
+        HANDS.PARTIAL_WEIGHTS_MUST_LOAD: with ``PARTIAL_WEIGHTS``, a regex of the model's
+            parameter names that the weights must all set (default ``^backbone\.bottom_up\.``,
+            the backbone's body): a checkpoint that loads less (another architecture's, with a
+            few matching biases) is refused. Empty: at least one parameter must load.
         HANDS.COMPOSITE.*: compositing in the training loader (off by default): each image of
             the composited training sets becomes a background plus 0..K hands cut out of the
             training sets by their masks, each jittered; see d2hands/data/compositing and
@@ -64,6 +68,7 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False
+    cfg.HANDS.PARTIAL_WEIGHTS_MUST_LOAD = r"^backbone\.bottom_up\."
     add_composite_config(cfg)
     add_unet_config(cfg)
     cfg.MODEL.MOBILENET = CN()

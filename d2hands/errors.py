@@ -17,3 +17,11 @@ class ModelLoadError(HandsError):
 
 class UsageError(HandsError):
     """A tool was called with arguments it cannot use."""
+
+
+class ConfigError(HandsError):
+    """A config file or a ``KEY VALUE`` override cannot be used (bad YAML, unknown key, ...)."""
+
+
+class UnsafeFileError(HandsError):
+    """A file asks to run code when read (a YAML python tag, a pickled callable); never run."""

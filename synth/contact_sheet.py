@@ -10,13 +10,13 @@ the same poses with other options, one above the other.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 import numpy as np
 
+from synth.argparsing import OneLineParser
 from synth.imageio import read_png, write_png
 from synth.rle import decode
 
@@ -112,7 +112,7 @@ def _sheet(out_dir: str, count: int) -> np.ndarray:
 
 def main(argv=None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m synth.contact_sheet", description=__doc__)
+    ap = OneLineParser(prog="python -m synth.contact_sheet", description=__doc__)
     ap.add_argument("out_dirs", nargs="+", help="render folders (several: one block each)")
     ap.add_argument("--output", "--out", dest="out", required=True, help="PNG file to write")
     ap.add_argument("--count", type=int, default=TILES)

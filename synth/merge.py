@@ -10,15 +10,27 @@ setting of ``run.json`` but the shard), is an error.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
+from synth.argparsing import OneLineParser
 from synth.fsutil import atomic_write_json
 from synth.records import ANNOTATIONS, CATEGORY
 
 SHARD_KEYS = ("shard",)
+
+
+def _is_shard_coco(coco) -> bool:
+    if not isinstance(coco, dict) or not isinstance(coco.get("info", {}), dict):
+        return False
+    lists = [coco.get(k) for k in ("images", "annotations", "categories")]
+    if not all(isinstance(v, list) and all(isinstance(e, dict) for e in v) for v in lists):
+        return False
+    ids = [im.get("id") for im in coco["images"]] + [a.get("image_id")
+                                                     for a in coco["annotations"]]
+    return all(isinstance(i, int) and not isinstance(i, bool) for i in ids) and all(
+        isinstance(im.get("file_name"), str) for im in coco["images"])
 
 
 def merge(dirs: list[str], out_json: str) -> dict:
@@ -37,6 +49,9 @@ def merge(dirs: list[str], out_json: str) -> dict:
     """
     root = os.path.dirname(os.path.abspath(out_json))
     for d in dirs:
+        if os.path.realpath(os.path.join(d, ANNOTATIONS)) == os.path.realpath(out_json):
+            raise ValueError(f"--output {out_json} is the annotations file of the shard {d} "
+                             "and would overwrite it; write the merged file next to the shards")
         if os.path.relpath(os.path.abspath(d), root).startswith(".."):
             raise ValueError(f"shard {d!r} is not inside {root!r}, the merged file's folder "
                              "(the image root); write the merged file next to the shards")
@@ -46,8 +61,11 @@ def merge(dirs: list[str], out_json: str) -> dict:
         try:
             with open(path, encoding="utf-8") as f:
                 coco = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise ValueError(f"{path}: {type(exc).__name__}: {exc}") from None
+        if not _is_shard_coco(coco):
+            raise ValueError(f"{path} is not a COCO file of a render (a JSON object with "
+                             "'images', 'annotations' and 'categories' lists)")
         if [c.get("name") for c in coco.get("categories", [])] != [CATEGORY["name"]]:
             raise ValueError(f"{path}: expected the single category 'hand'")
         own = {k: v for k, v in coco.get("info", {}).get("settings", {}).items()
@@ -88,16 +106,19 @@ def merge(dirs: list[str], out_json: str) -> dict:
 
 def main(argv=None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m synth.merge", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="python -m synth.merge", description=__doc__.split("\n")[0])
     ap.add_argument("dirs", nargs="+", help="shard output folders")
     ap.add_argument("--output", "--out", dest="out", required=True,
                     help="merged annotations.json to write (--out: old spelling)")
     args = ap.parse_args(argv)
     try:
         merged = merge(args.dirs, args.out)
-    except (ValueError, OSError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ValueError as exc:
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
+    except OSError as exc:  # writing the merged file failed: an I/O error, status 1
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"merged {len(args.dirs)} shards: {len(merged['images'])} images, "
           f"{len(merged['annotations'])} annotations -> {args.out}")
     return 0

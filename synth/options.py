@@ -189,14 +189,32 @@ def _check_background(value: str) -> str:
         raise OptionError(f"--background must be white, procedural or a folder, got {value!r}")
     if not background_files(value):
         raise OptionError(f"--background folder {value!r} holds no images "
-                          f"({', '.join(IMAGE_EXTENSIONS)})")
+                          f"({', '.join(IMAGE_EXTENSIONS)}) that can be read")
     return os.path.abspath(value)
 
 
+# First bytes of each format (TGA has no signature: any non-empty file passes).
+_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
+               ".jpeg": (b"\xff\xd8\xff",), ".bmp": (b"BM",),
+               ".tif": (b"II*\x00", b"MM\x00*"), ".tiff": (b"II*\x00", b"MM\x00*"),
+               ".tga": (b"",)}
+
+
+def _looks_like_image(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    signatures = _SIGNATURES[os.path.splitext(path)[1].lower()]
+    return len(head) > 0 and any(head.startswith(sig) for sig in signatures)
+
+
 def background_files(folder: str) -> list[str]:
-    """Sorted image files directly inside ``folder``."""
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                  if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith("."))
+    """Sorted image files directly inside ``folder`` whose first bytes are those of an image."""
+    return sorted(p for p in (os.path.join(folder, f) for f in os.listdir(folder)
+                              if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith("."))
+                  if _looks_like_image(p))
 
 
 def check_writable(out: str) -> None:

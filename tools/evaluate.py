@@ -33,20 +33,15 @@ import sys
 import warnings
 from pathlib import Path
 
-from d2hands.cli import cli_status
+from d2hands.cli import ArgumentParser, cli_status
 
 DEFAULT_SCORE_THRESH = 0.7
 DEFAULT_IOU_THRESH = 0.5
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one "error: ..." line instead of usage + prog: error
-        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
-    parser = _Parser(
+    parser = ArgumentParser(
         description="Score hand instance segmentation: COCO AP, hand metrics (IoU, Acc, F1, "
         "TPH) and pixel metrics (F1, IoU, mIoU). See docs/METRICS.md.",
     )
@@ -174,7 +169,20 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str
             parser.error(f"{option} {folder} is not a folder")
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         parser.error(f"--output-dir {args.output} exists and is not a folder")
+    _check_spared_inputs(args)
     return "model" if model_mode else "predictions"
+
+
+def _check_spared_inputs(args: argparse.Namespace) -> None:
+    from d2hands.io_utils import check_outputs_spare_inputs
+
+    written = ("metrics.json", "per_image.csv", "predictions.json", "ground_truth.json")
+    outputs = {f"--output-dir's {name}": os.path.join(args.output, name) for name in written}
+    outputs["--output-dir's vis/"] = os.path.join(args.output, "vis")
+    check_outputs_spare_inputs(outputs, {
+        "--predictions": args.predictions, "--coco": args.coco, "--weights": args.weights,
+        "--config-file": args.config_file, "--image-root": args.image_root,
+        "--images": args.images, "--masks": args.masks, "--boxes": args.boxes})
 
 
 def _quiet_libraries(verbose: bool) -> None:

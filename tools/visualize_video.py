@@ -9,16 +9,19 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import json
+import math
 from pathlib import Path
 
-from d2hands.cli import run_cli
+from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
+from d2hands.io_utils import check_outputs_spare_inputs, probe_writable
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", help="a finished training run's folder (repetitive_train.py or "
                                       "train_net.py): its config, opts and final weights")
     parser.add_argument("--session", type=int, metavar="K",
@@ -55,9 +58,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         raise UsageError("--every, --batch and --max-frames must be at least 1")
     if args.output.suffix.lower() != ".mp4":
         raise UsageError(f"--output must end in .mp4, got {args.output}")
+    if not (args.fps > 0 and math.isfinite(args.fps)):
+        raise UsageError(f"--fps must be a number > 0, got {args.fps}")
     for path in (args.output, args.save_predictions, args.contact_sheet):
         if path is not None and not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+        if path is not None:
+            probe_writable(path.parent)
+    inputs = [("--weights", args.weights), ("--config-file", args.config_file)]
+    inputs += [("--input", p) for p in glob.glob(args.input) or [args.input]]
+    check_outputs_spare_inputs({"--output": args.output, "--save-predictions":
+                                args.save_predictions, "--contact-sheet": args.contact_sheet},
+                               inputs)
     return args
 
 

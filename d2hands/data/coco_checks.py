@@ -13,6 +13,9 @@ from .rle import segmentation_to_rle
 
 # Boxes and polygons may overshoot the image by rounding; more than this is an error.
 EDGE_TOLERANCE = 1.0
+# Larger than any camera's frame; a mask of a larger image would not fit in memory.
+MAX_SIDE = 32768
+MAX_PIXELS = 2**28
 
 
 def is_int(value: object) -> bool:
@@ -26,10 +29,15 @@ def image_problem(img: Any) -> str | None:
         return "image entry is not an object"
     if "id" not in img:
         return "image entry has no 'id'"
+    if not is_int(img["id"]):
+        return f"image 'id' must be an integer, got {type(img['id']).__name__} {img['id']!r:.40}"
     height, width = img.get("height"), img.get("width")
     if not (is_int(height) and is_int(width) and height > 0 and width > 0):
-        return (f"image needs positive integer 'height' and 'width', got {height!r} and "
-                f"{width!r}")
+        return (f"image needs positive integer 'height' and 'width', got {height!r:.40} and "
+                f"{width!r:.40}")
+    if height > MAX_SIDE or width > MAX_SIDE or height * width > MAX_PIXELS:
+        return (f"image of {width}x{height} pixels is larger than d2hands reads (sides up to "
+                f"{MAX_SIDE}, {MAX_PIXELS // 2**20} megapixels)")
     return None
 
 
@@ -39,6 +47,8 @@ def category_ids(categories: list, one_category: bool, problems: ProblemList) ->
     for index, cat in enumerate(categories):
         if not isinstance(cat, dict) or "id" not in cat:
             problems.add("category without an 'id'", f"categories[{index}]")
+        elif not is_int(cat["id"]):
+            problems.add("category 'id' must be an integer", f"categories[{index}]")
         else:
             ids.append(cat["id"])
     if not ids and not problems.items:
@@ -92,6 +102,37 @@ def annotation_mask(ann: dict, height: int, width: int) -> tuple[dict | None, st
         problem = bbox_problem(ann["bbox"], width, height)
         if problem:
             return None, problem
-    if "area" in ann and not (isinstance(ann["area"], Real) and math.isfinite(ann["area"])):
-        return None, "'area' is not a finite number"
+    problem = area_problem(ann, height, width) or iscrowd_problem(ann)
+    if problem:
+        return None, problem
     return rle, None
+
+
+def area_problem(ann: dict, height: int, width: int) -> str | None:
+    """What is wrong with an annotation's ``area`` (optional; COCO AP divides by it), or None."""
+    if "area" not in ann:
+        return None
+    area = ann["area"]
+    if not (isinstance(area, Real) and not isinstance(area, bool) and math.isfinite(area)):
+        return f"'area' is not a finite number, got {area!r:.40}"
+    if area <= 0:
+        return f"'area' must be > 0, got {area!r}"
+    if area > height * width * (1 + 1e-6) + 1:
+        return f"'area' {area!r} is larger than the image ({width}x{height})"
+    return None
+
+
+def iscrowd_problem(ann: dict) -> str | None:
+    """What is wrong with an annotation's ``iscrowd`` (optional, 0 or 1), or None."""
+    value = ann.get("iscrowd", 0)
+    if not (is_int(value) and value in (0, 1)):
+        return f"'iscrowd' must be 0 or 1, got {value!r:.40}"
+    return None
+
+
+def id_problem(ann: dict) -> str | None:
+    """What is wrong with an annotation's ids (``id`` optional, ``image_id``, ``category_id``)."""
+    for key in ("id", "image_id", "category_id"):
+        if key in ann and not is_int(ann[key]):
+            return f"annotation {key!r} must be an integer, got {ann[key]!r:.40}"
+    return None

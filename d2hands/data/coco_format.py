@@ -19,7 +19,7 @@ from typing import Any
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from .coco_checks import annotation_mask, category_ids, image_problem, is_int
+from .coco_checks import annotation_mask, category_ids, id_problem, image_problem, is_int
 from .errors import DatasetError, ProblemList
 from .image_checks import probe_images, resolve_inside
 
@@ -88,6 +88,8 @@ def read_coco_json(json_path: str | os.PathLike) -> dict[str, Any]:
                                      f"column {exc.colno}")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(source, [("unreadable file", str(exc))]) from None
+    except RecursionError:
+        raise DatasetError(source, [("invalid COCO file", "JSON nested too deeply")]) from None
     _check_top_level(coco, source)
     return coco
 
@@ -151,16 +153,18 @@ def _read_annotations(entries: list, images: dict[Any, ImageInfo], cats: set,
         if not isinstance(ann, dict):
             problems.add("annotation is not an object", f"annotations[{index}]")
             continue
-        where = f"annotations[{index}] (id {ann.get('id')!r}, image_id {ann.get('image_id')!r})"
+        where = (f"annotations[{index}] (id {ann.get('id')!r:.40}, image_id "
+                 f"{ann.get('image_id')!r:.40})")
         missing = [k for k in ("image_id", "category_id", "segmentation") if k not in ann]
         if missing:
             problems.add(f"annotation without {' and '.join(map(repr, missing))} (hands need "
                          "masks)", where)
             continue
-        try:
-            img = images.get(ann["image_id"])
-        except TypeError:  # an unhashable id, e.g. a list
-            img = None
+        problem = id_problem(ann)
+        if problem:
+            problems.add(problem, where)
+            continue
+        img = images.get(ann["image_id"])
         if img is None:
             problems.add("image_id is not in 'images'", where)
             continue
@@ -179,7 +183,7 @@ def _read_annotations(entries: list, images: dict[Any, ImageInfo], cats: set,
         if "id" not in out:
             out["id"], next_id = next_id, next_id + 1
         seen.add(out["id"])
-        out["iscrowd"] = int(bool(ann.get("iscrowd", 0)))
+        out["iscrowd"] = ann.get("iscrowd", 0)
         out.setdefault("area", float(mask_utils.area(rle)))
         out.setdefault("bbox", [float(v) for v in mask_utils.toBbox(rle)])
         if isinstance(ann["segmentation"], dict):
@@ -187,6 +191,10 @@ def _read_annotations(entries: list, images: dict[Any, ImageInfo], cats: set,
         anns.append(out)
         if not out["iscrowd"]:
             hands[img.id].append(rle)
+    if anns and all(a["iscrowd"] for a in anns):
+        problems.add("every annotation is a crowd region (iscrowd 1), which training and "
+                     "evaluation ignore, so the set has no hand", f"{len(anns)} annotations; "
+                     "some exporters (CVAT) write masks that way: set iscrowd to 0")
     return anns, hands
 
 

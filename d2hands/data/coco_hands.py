@@ -10,6 +10,9 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.structures import BoxMode
 
 from .coco_format import load_coco
+from .image_io import use_in_detectron2
+
+use_in_detectron2()  # 16-bit, CMYK, EXIF: every detectron2 loader reads like OpenCV
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Cheap checks that an image file exists, decodes its header and is not truncated."""
+"""Checks that an image file exists, decodes fully and is not truncated; its oriented size."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
+
+from .image_io import ImageReadError, oriented_size
 
 # A complete JPEG ends with the EOI marker, a complete PNG with the IEND chunk (+ its CRC).
 _JPEG_END = b"\xff\xd9"
@@ -45,22 +47,26 @@ def _is_truncated(path: Path, fmt: str | None) -> bool:
 
 
 def probe_image(path: Path) -> tuple[tuple[int, int] | None, str | None]:
-    """Read an image's size from its header.
+    """Decode an image fully and return its size as the loaders see it (EXIF applied).
 
     Returns:
         ``((width, height), None)`` on success, or ``(None, problem)`` where problem is
-        "missing image file", "unreadable image" or "truncated image".
+        "missing image file", "unreadable image (...)" or "truncated image".
 
     """
     if not path.is_file():
         return None, "missing image file"
     try:
         with Image.open(path) as img:
-            size, fmt = img.size, img.format
+            fmt = img.format
     except Exception:  # noqa: BLE001 - PIL raises many types for undecodable files
         return None, "unreadable image"
     if _is_truncated(path, fmt):
         return None, "truncated image"
+    try:
+        size = oriented_size(path)
+    except ImageReadError as exc:
+        return None, exc.problems[0][0]
     return size, None
 
 

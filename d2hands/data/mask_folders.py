@@ -2,33 +2,91 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
+from ..errors import HandsError
 from .annotations import hands_coco, mask_annotation
 from .errors import ProblemList
 from .image_checks import probe_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+Box = tuple[float, float, float, float]
 
 
-def read_binary_mask(path: Path) -> np.ndarray:
-    """Read a mask PNG of any mode (1-bit, L, RGB, 0/1 or 0/255) as a 0/1 uint8 array.
+MAX_LABEL = 64  # label-index masks number their hands 1..K; a semantic mask is brighter
 
-    Pixels are scaled to [0, 1] by the mode's maximum and thresholded at one half, so
-    anti-aliased edges split evenly; a 0/1 mask (maximum 1) is taken as it is.
+
+@dataclass(frozen=True)
+class MaskValues:
+    """A mask file's values: one channel, and how to read it.
+
+    Attributes:
+        values: ``HxW`` integers (the alpha channel of an alpha-only mask; the brightest
+            channel of a colour mask).
+        full_scale: The largest value of the file's bit depth (1, 255 or 65535).
+
     """
-    with Image.open(path) as img:
-        if img.mode == "1":
-            return np.asarray(img, dtype=np.uint8)
-        if img.mode in ("RGBA", "LA", "PA"):
-            img = img.convert("RGBA").convert("RGB")
-        gray = np.asarray(img.convert("L") if img.mode != "I;16" else img, dtype=np.float32)
-    peak = 1.0 if gray.max() <= 1 else (65535.0 if gray.max() > 255 else 255.0)
-    return (gray / peak >= 0.5).astype(np.uint8)
+
+    values: np.ndarray
+    full_scale: int
+
+
+def read_mask_values(path: Path) -> MaskValues:
+    """Read a mask file of any mode and bit depth as one channel of integers (EXIF applied).
+
+    Alpha-only masks (the same colour everywhere, the hand in the alpha channel) give their
+    alpha; colour masks their brightest channel, so a red or green hand on black counts fully.
+    """
+    with Image.open(path) as raw:
+        raw.load()
+        img = ImageOps.exif_transpose(raw)
+    if img.mode == "1":
+        return MaskValues(np.asarray(img, dtype=np.uint8), 1)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        return MaskValues(np.asarray(img).astype(np.int64), 65535)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if "A" in img.mode:
+        rgba = np.asarray(img.convert("RGBA"))
+        colour, alpha = rgba[..., :3], rgba[..., 3]
+        if np.ptp(alpha) > 0 and np.ptp(colour) == 0:
+            return MaskValues(alpha.astype(np.int64), 255)
+        return MaskValues(colour.max(axis=2).astype(np.int64), 255)
+    if img.mode != "L":
+        img = img.convert("RGB")
+        return MaskValues(np.asarray(img).max(axis=2).astype(np.int64), 255)
+    return MaskValues(np.asarray(img).astype(np.int64), 255)
+
+
+def mask_instances(mask: MaskValues, min_area: int, boxes: list[Box] | None = None
+                   ) -> list[np.ndarray]:
+    """The hands of a mask, each a 0/1 ``uint8`` array.
+
+    - one non-zero value (0/1, 0/100, 0/255, 16-bit 0/1000, ...): that value is the hand;
+    - non-zero values all at most ``MAX_LABEL``: a label-index mask, each label one hand (as
+      annotation tools export instance masks);
+    - otherwise (an anti-aliased mask): hand where the value is at least half of the bit
+      depth's full scale, never of the mask's own maximum.
+
+    Semantic masks (the first and last case) are split into hands by connected components, or
+    by ``boxes``; parts under ``min_area`` pixels are dropped.
+    """
+    values = mask.values
+    levels = np.unique(values[values > 0])
+    if len(levels) == 0:
+        return []
+    if len(levels) == 1:
+        return split_instances((values == levels[0]).astype(np.uint8), min_area, boxes)
+    if levels[-1] <= MAX_LABEL and mask.full_scale > 1:
+        parts = [(values == level).astype(np.uint8) for level in levels]
+        return [p for p in parts if int(p.sum()) >= min_area]
+    binary = (values * 2 >= mask.full_scale).astype(np.uint8)
+    return split_instances(binary, min_area, boxes)
 
 
 def read_boxes(path: Path) -> list[tuple[float, float, float, float]]:
@@ -40,12 +98,9 @@ def read_boxes(path: Path) -> list[tuple[float, float, float, float]]:
             continue
         parts = line.replace(",", " ").split()
         if len(parts) != 4:
-            raise ValueError(f"{path}:{number}: expected 'x y w h', got {line!r}")
+            raise HandsError(f"{path}:{number}: expected 'x y w h', got {line!r}")
         boxes.append(tuple(float(p) for p in parts))
     return boxes
-
-
-Box = tuple[float, float, float, float]
 
 
 def split_instances(mask: np.ndarray, min_area: int,
@@ -114,14 +169,15 @@ def masks_to_coco(images_dir: Path, masks_dir: Path, boxes_dir: Path | None = No
             problems.add(problem, str(path))
             continue
         try:
-            mask = read_binary_mask(mask_path)
+            mask = read_mask_values(mask_path)
         except Exception:  # noqa: BLE001 - PIL raises many types for undecodable files
             problems.add("unreadable mask", str(mask_path))
             continue
-        if mask.shape[::-1] != size:
+        if mask.values.shape[::-1] != size:
+            height, width = mask.values.shape
             problems.add("mask/image size mismatch",
-                         f"{mask_path} is {mask.shape[1]}x{mask.shape[0]}, image is "
-                         f"{size[0]}x{size[1]}")
+                         f"{mask_path} is {width}x{height}, image is {size[0]}x{size[1]} "
+                         "(EXIF orientation applied to both)")
             continue
         boxes = None
         if boxes_dir is not None and (boxes_dir / f"{path.stem}.txt").is_file():
@@ -133,7 +189,7 @@ def masks_to_coco(images_dir: Path, masks_dir: Path, boxes_dir: Path | None = No
         image_id = len(images) + 1
         images.append({"id": image_id, "file_name": path.name, "width": size[0],
                        "height": size[1]})
-        for part in split_instances(mask, min_area, boxes):
+        for part in mask_instances(mask, min_area, boxes):
             annotations.append(mask_annotation(part, len(annotations) + 1, image_id))
     problems.raise_if_any()
     return hands_coco(images, annotations)

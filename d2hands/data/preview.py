@@ -13,6 +13,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.utils.visualizer import Visualizer
 
+from ..errors import UsageError
 from .replication import build_replicated_train_loader
 
 
@@ -63,7 +64,7 @@ def contact_sheet(images: list[np.ndarray], columns: int = 4, tile_width: int = 
                   ) -> np.ndarray:
     """Tile RGB images (scaled to ``tile_width``, padded to the tallest) into one RGB image."""
     if not images:
-        raise ValueError("no images to tile")
+        raise UsageError("no images to tile")
     tiles = [cv2.resize(im, (tile_width, max(1, round(im.shape[0] * tile_width / im.shape[1]))),
                         interpolation=cv2.INTER_AREA) for im in images]
     height = max(t.shape[0] for t in tiles)

@@ -9,6 +9,7 @@ import logging
 
 from detectron2.data import DatasetCatalog
 
+from ..errors import ConfigError
 from .coco_hands import register_hands_dataset
 
 logger = logging.getLogger(__name__)
@@ -23,13 +24,13 @@ def register_datasets_from_cfg(cfg) -> None:
     """
     for entry in cfg.DATASETS.REGISTER:
         if len(entry) != 3:
-            raise ValueError("DATASETS.REGISTER entries are [name, annotations.json, image_root], "
+            raise ConfigError("DATASETS.REGISTER entries are [name, annotations.json, image_root], "
                              f"got {list(entry)!r}")
         register_hands_dataset(*entry)
     known = set(DatasetCatalog.list())
     for key in ("TRAIN", "TEST"):
         unknown = [name for name in cfg.DATASETS.get(key) if name not in known]
         if unknown:
-            raise ValueError(f"DATASETS.{key} names {unknown}, which are not registered: add them "
+            raise ConfigError(f"DATASETS.{key} names {unknown}, which are not registered: add them "
                              "to DATASETS.REGISTER as [name, annotations.json, image_root]")
 

@@ -9,6 +9,7 @@ from detectron2.data import DatasetCatalog, build_detection_train_loader
 from detectron2.data.build import filter_images_with_only_crowd_annotations
 from detectron2.data.samplers import RepeatFactorTrainingSampler
 
+from ..errors import ConfigError
 from .compositing.settings import composited_datasets
 from .subsets import split_into_subsets
 from .train_mapper import build_train_mapper
@@ -21,13 +22,13 @@ def replication_map(cfg) -> dict[str, float]:
     factors: dict[str, float] = {}
     for entry in cfg.DATASETS.REPLICATION:
         if len(entry) != 2:
-            raise ValueError(f"DATASETS.REPLICATION entries are [name, factor], got {entry!r}")
+            raise ConfigError(f"DATASETS.REPLICATION entries are [name, factor], got {entry!r}")
         name, factor = entry[0], float(entry[1])
         if factor <= 0:
-            raise ValueError(f"replication factor of {name!r} must be positive, got {factor}")
+            raise ConfigError(f"replication factor of {name!r} must be positive, got {factor}")
         if name not in cfg.DATASETS.TRAIN:
-            raise ValueError(f"DATASETS.REPLICATION names {name!r}, which is not in DATASETS.TRAIN "
-                             f"{list(cfg.DATASETS.TRAIN)}")
+            raise ConfigError(f"DATASETS.REPLICATION names {name!r}, which is not in "
+                              f"DATASETS.TRAIN {list(cfg.DATASETS.TRAIN)}")
         factors[name] = factor
     return factors
 
@@ -37,13 +38,13 @@ def subset_spec(cfg) -> tuple[str, int, int, int] | None:
     if not cfg.HANDS.SUBSET:
         return None
     if len(cfg.HANDS.SUBSET) != 3:
-        raise ValueError(f"HANDS.SUBSET is [index, count, seed], got {list(cfg.HANDS.SUBSET)!r}")
+        raise ConfigError(f"HANDS.SUBSET is [index, count, seed], got {list(cfg.HANDS.SUBSET)!r}")
     index, count, seed = (int(v) for v in cfg.HANDS.SUBSET)
     name = cfg.HANDS.SUBSET_DATASET or cfg.DATASETS.TRAIN[0]
     if name not in cfg.DATASETS.TRAIN:
-        raise ValueError(f"HANDS.SUBSET_DATASET {name!r} is not in DATASETS.TRAIN")
+        raise ConfigError(f"HANDS.SUBSET_DATASET {name!r} is not in DATASETS.TRAIN")
     if not 0 <= index < count:
-        raise ValueError(f"HANDS.SUBSET index {index} is outside 0..{count - 1}")
+        raise ConfigError(f"HANDS.SUBSET index {index} is outside 0..{count - 1}")
     return name, index, count, seed
 
 
@@ -71,7 +72,7 @@ def train_dicts_with_factors(cfg) -> tuple[list[dict], torch.Tensor]:
         if cfg.DATALOADER.FILTER_EMPTY_ANNOTATIONS and name not in composited:
             records = filter_images_with_only_crowd_annotations(records)
         if not records:
-            raise ValueError(f"training dataset {name!r} has no usable images")
+            raise ConfigError(f"training dataset {name!r} has no usable images")
         for record in records:
             record["dataset_name"] = name
         dicts.extend(records)

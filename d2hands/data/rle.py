@@ -119,6 +119,9 @@ def rle_from_dict(segm: dict, height: int, width: int) -> dict:
     )
 
 
+MAX_COORDINATE = 1e6
+
+
 def rle_from_polygons(polygons: list, height: int, width: int) -> dict:
     """Validate COCO polygons and rasterize them into one compressed RLE.
 
@@ -147,6 +150,9 @@ def rle_from_polygons(polygons: list, height: int, width: int) -> dict:
             coords = None
         if coords is None or coords.ndim != 1 or not np.isfinite(coords).all():
             raise ValueError(f"polygon {k} has a coordinate that is not a finite number")
+        # pycocotools rasterises 5x upsampled in C ints: far-off points overflow it (a crash).
+        if np.abs(coords).max() > MAX_COORDINATE:
+            raise ValueError(f"polygon {k} has a point far outside the {width}x{height} image")
     rles = mask_utils.frPyObjects(polygons, height, width)
     return mask_utils.merge(rles) if len(rles) > 1 else rles[0]
 

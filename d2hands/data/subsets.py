@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UsageError
+
 
 def split_into_subsets(count: int, num_subsets: int, seed: int) -> list[list[int]]:
     """Split ``range(count)`` into ``num_subsets`` disjoint random subsets of near-equal size.
@@ -21,8 +23,8 @@ def split_into_subsets(count: int, num_subsets: int, seed: int) -> list[list[int
 
     """
     if num_subsets < 1:
-        raise ValueError(f"the number of subsets must be at least 1, got {num_subsets}")
+        raise UsageError(f"the number of subsets must be at least 1, got {num_subsets}")
     if num_subsets > count:
-        raise ValueError(f"cannot split {count} images into {num_subsets} non-empty subsets")
+        raise UsageError(f"cannot split {count} images into {num_subsets} non-empty subsets")
     order = np.random.default_rng(seed).permutation(count)
     return [sorted(int(i) for i in part) for part in np.array_split(order, num_subsets)]

@@ -156,7 +156,7 @@ class EarlyStopping(HookBase):
         if best is None:
             return
         if self.best_state is None:  # resumed: the best weights are on disk
-            saved = torch.load(self.best_path, map_location="cpu")
+            saved = torch.load(self.best_path, map_location="cpu", weights_only=True)
             if saved.get("iteration") != best["iter"]:  # killed between two saves
                 logger.warning("early stopping: %s holds iteration %s, the history's best is "
                                "%d; restoring it anyway", self.best_path, saved.get("iteration"),

@@ -14,7 +14,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from ..data import register_hands_dataset
@@ -88,15 +87,6 @@ def _registered(name: str) -> str:
     return name
 
 
-def _config(config_file: str, opts: list[str]):
-    try:
-        return build_cfg(config_file, opts)
-    except (AssertionError, KeyError, yaml.YAMLError) as exc:  # how yacs reports bad keys
-        message = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
-        where = f"config {config_file}" + (f" with overrides {opts}" if opts else "")
-        raise EvaluationInputError(f"{where}: {' '.join(message.split())}") from None
-
-
 def evaluate_checkpoint(config_file: str, weights: str,
                         source: DatasetSource | CocoSource | ImagesSource,
                         opts: list[str] | None = None, score_thresh: float | None = None,
@@ -115,8 +105,10 @@ def evaluate_checkpoint(config_file: str, weights: str,
         The run.
 
     Raises:
-        EvaluationInputError: For a bad config or override, unusable weights, thresholds or
-            ground truth, or an unregistered dataset name.
+        ConfigError: For a bad config file or override (UnsafeFileError: one that would run
+            code).
+        EvaluationInputError: For unusable weights, thresholds or ground truth, or an
+            unregistered dataset name.
         DatasetError: For an invalid COCO file, image or mask folder.
 
     """
@@ -135,9 +127,10 @@ def evaluate_checkpoint(config_file: str, weights: str,
         else:
             name = source.name
         # Only the evaluated set is read: building the config reads no dataset.
-        cfg = _config(config_file, list(opts or []))
+        cfg = build_cfg(config_file, list(opts or []))
         _registered(name)
-        DatasetCatalog.get(name)  # validate the data before the model is built
+        if not DatasetCatalog.get(name):  # validate the data before the model is built
+            raise EvaluationInputError(f"the evaluation set has no images ({source})")
         evaluator = HandsEvaluator(
             name, None,
             score_thresh=cfg.HANDS.EVAL_SCORE_THRESH if score_thresh is None else score_thresh,

@@ -13,6 +13,7 @@ from detectron2.utils.logger import setup_logger
 
 from .. import modeling  # noqa: F401  (registers the MobileNetV2 backbones)
 from ..config import add_hands_config
+from ..config_file import check_config_values, merge_config_file, merge_config_opts
 from ..data.registration import register_datasets_from_cfg
 
 
@@ -23,17 +24,24 @@ def build_cfg(config_file: str = "", opts: list[str] | None = None, freeze: bool
     for inference never opens the training images). The training loader picks the mask format
     that its data needs.
 
+    Config files are read as plain YAML (never a python tag), see ``d2hands.config_file``.
+
     Args:
         config_file: a yacs YAML file (may use ``_BASE_``); empty for the defaults.
         opts: trailing ``KEY VALUE`` pairs, as detectron2's tools take them.
         freeze: freeze the returned config.
 
+    Raises:
+        ConfigError: For a missing or invalid file, an unknown key or a bad override.
+        UnsafeFileError: For a file of the chain that asks to run code.
+
     """
     cfg = get_cfg()
     add_hands_config(cfg)
     if config_file:
-        cfg.merge_from_file(config_file)
-    cfg.merge_from_list(list(opts or []))
+        merge_config_file(cfg, config_file)
+    merge_config_opts(cfg, list(opts or []))
+    check_config_values(cfg)
     register_datasets_from_cfg(cfg)
     if freeze:
         cfg.freeze()

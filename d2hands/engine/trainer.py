@@ -62,7 +62,8 @@ class HandsTrainer(DefaultTrainer):
             self.start_iter = self.iter + 1
         elif self.cfg.MODEL.WEIGHTS:
             load_checked(checkpointer, self.cfg.MODEL.WEIGHTS, checkpointables=[],
-                         partial=self.cfg.HANDS.PARTIAL_WEIGHTS)
+                         partial=self.cfg.HANDS.PARTIAL_WEIGHTS,
+                         must_load=self.cfg.HANDS.PARTIAL_WEIGHTS_MUST_LOAD)
 
     @classmethod
     def build_train_loader(cls, cfg):

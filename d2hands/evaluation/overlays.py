@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from ..data.image_io import ImageReadError, read_image
 from .errors import EvaluationInputError
 
 GT_COLOR = (0, 220, 0)  # BGR green
@@ -91,11 +92,12 @@ def render_worst_overlays(
     out = []
     for rank, r in enumerate(worst_images(images, k), start=1):
         path = os.path.join(os.fspath(image_root), r.image.file_name)
-        image = cv2.imread(path, cv2.IMREAD_COLOR)
-        if image is None:
+        try:
+            image = read_image(path, "BGR")
+        except ImageReadError:
             raise EvaluationInputError(
                 f"cannot read image {path} (image_id {r.image.id!r}) to draw its overlay"
-            )
+            ) from None
         if image.shape[:2] != (r.image.height, r.image.width):
             raise EvaluationInputError(
                 f"image {path} is {image.shape[1]}x{image.shape[0]} but the ground truth says "

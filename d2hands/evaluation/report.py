@@ -70,7 +70,10 @@ def per_image_csv(images: Sequence) -> str:
 
 
 def write_outputs(out_dir: str | os.PathLike, evaluation, overlays: Sequence = ()) -> None:
-    """Write ``metrics.json``, ``per_image.csv`` and overlay PNGs (``vis/``) into ``out_dir``.
+    """Write ``per_image.csv``, overlay PNGs (``vis/``) and, last, ``metrics.json``.
+
+    ``metrics.json`` is removed first and written last: where it exists, the files beside it
+    are of the same evaluation (readers check it).
 
     Args:
         out_dir: Output folder, created if needed.
@@ -80,14 +83,19 @@ def write_outputs(out_dir: str | os.PathLike, evaluation, overlays: Sequence = (
     """
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
+    metrics_path = os.path.join(out_dir, "metrics.json")
     json_text = metrics_json(evaluation.metrics)
-    write_atomic(os.path.join(out_dir, "metrics.json"), json_text)
+    # metrics.json marks a complete evaluation: the old one goes first, the new one last, so
+    # it never sits beside a CSV or overlays of another run.
+    if os.path.isfile(metrics_path):
+        os.remove(metrics_path)
     write_atomic(os.path.join(out_dir, "per_image.csv"), per_image_csv(evaluation.images))
     if overlays:
         vis_dir = os.path.join(out_dir, "vis")
         os.makedirs(vis_dir, exist_ok=True)
         for name, png in overlays:
             write_atomic(os.path.join(vis_dir, name), png)
+    write_atomic(metrics_path, json_text)
 
 
 def to_detectron2_results(metrics: dict) -> dict[str, dict[str, float]]:

@@ -63,6 +63,8 @@ def read_results_json(path: str | os.PathLike) -> Any:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"cannot read the file: {exc}", source=source) from None
+    except RecursionError:
+        raise ResultsError("not valid JSON: nested too deeply", source=source) from None
 
 
 def _prediction(entry: Any, index: int, gt: GroundTruth, source: str | None) -> Prediction:

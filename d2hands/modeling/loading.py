@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
 
-from ..errors import ModelLoadError
+from ..errors import ModelLoadError, UnsafeFileError
+from .safe_checkpoint import read_checkpoint
 
 MAX_NAMED = 3
 logger = logging.getLogger(__name__)
@@ -21,7 +23,8 @@ def _named(keys: list[str]) -> str:
 
 
 def check_incompatible(incompatible, weights: str, partial: bool = False,
-                       num_checkpoint_keys: int | None = None) -> None:
+                       num_checkpoint_keys: int | None = None,
+                       required: list[str] | None = None, must_load: str = "") -> None:
     """Refuse a load that left parameters of the model unset or ignored checkpoint entries.
 
     Args:
@@ -30,8 +33,11 @@ def check_incompatible(incompatible, weights: str, partial: bool = False,
         weights: The checkpoint, for the message.
         partial: The config says the weights initialise part of the model
             (``HANDS.PARTIAL_WEIGHTS``, e.g. an ImageNet backbone): missing and unexpected
-            parameters are expected, but at least one parameter must load.
+            parameters are expected, but every parameter in ``required`` must load.
         num_checkpoint_keys: Number of model entries in the checkpoint (for ``partial``).
+        required: The model's parameters a partial load must set (those matching
+            ``HANDS.PARTIAL_WEIGHTS_MUST_LOAD``).
+        must_load: The pattern ``required`` came from, for the message.
 
     Raises:
         ModelLoadError: Naming how many and which parameters are missing or unexpected.
@@ -47,6 +53,8 @@ def check_incompatible(incompatible, weights: str, partial: bool = False,
                 f"weights {weights} initialise none of the model's parameters (HANDS."
                 "PARTIAL_WEIGHTS is set, but not one name and shape matches). Is it a "
                 "checkpoint of this config's backbone?")
+        if required is not None:
+            _check_required(weights, required, set(missing), must_load)
         logger.info("Partial load (HANDS.PARTIAL_WEIGHTS) from %s: %d model parameters left at "
                     "their initialisation, %d checkpoint entries unused", weights, len(missing),
                     len(unexpected))
@@ -66,7 +74,22 @@ def check_incompatible(incompatible, weights: str, partial: bool = False,
                              "intended partial initialisation says HANDS.PARTIAL_WEIGHTS True.)")
 
 
-def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool = False):
+def _check_required(weights: str, required: list[str], missing: set[str], must_load: str):
+    if not required:
+        raise ModelLoadError(f"HANDS.PARTIAL_WEIGHTS_MUST_LOAD {must_load!r} matches none of the "
+                             "model's parameters; name the part the weights initialise (e.g. "
+                             r"'^backbone\.bottom_up\.' for the backbone's body)")
+    left = [k for k in required if k in missing]
+    if left:
+        raise ModelLoadError(
+            f"weights {weights} leave {len(left)} of the {len(required)} parameters that HANDS."
+            f"PARTIAL_WEIGHTS_MUST_LOAD ({must_load!r}) requires unset or of another shape "
+            f"({_named(left)}). Is it a checkpoint of this config's backbone (its "
+            "architecture and width)?")
+
+
+def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool = False,
+                 must_load: str = ""):
     """Load ``weights`` with a detectron2 checkpointer and refuse a load that does not fit.
 
     Args:
@@ -75,6 +98,8 @@ def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool
         weights: A checkpoint file or a URL detectron2 can fetch.
         checkpointables: Passed to ``Checkpointer.load`` (``[]``: the model only).
         partial: See :func:`check_incompatible`.
+        must_load: With ``partial``, a regex of the model's parameter names that must all load
+            (``HANDS.PARTIAL_WEIGHTS_MUST_LOAD``); empty: no such requirement.
 
     Returns:
         What ``Checkpointer.load`` returns (the checkpoint's remaining entries).
@@ -94,15 +119,23 @@ def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool
         return captured["incompatible"]
 
     checkpointer._load_model = capture  # detectron2 only logs the incompatible keys
+    checkpointer._load_file = read_checkpoint  # detectron2's would pickle.load a .pkl
     try:
         extra = checkpointer.load(weights, checkpointables=checkpointables)
+    except (ModelLoadError, UnsafeFileError):
+        raise
     except Exception as exc:  # noqa: BLE001 - torch/pickle raise many types for bad files
         reason = (str(exc).strip().splitlines() or [""])[0][:200]  # torch's can be a page long
         raise ModelLoadError(
             f"cannot load weights {weights}: {type(exc).__name__}: {reason}") from None
     finally:
-        del checkpointer._load_model
-    check_incompatible(captured.get("incompatible"), weights, partial, captured.get("entries"))
+        del checkpointer._load_model, checkpointer._load_file
+    required = None
+    if partial and must_load:
+        pattern = re.compile(must_load)
+        required = [k for k in checkpointer.model.state_dict() if pattern.search(k)]
+    check_incompatible(captured.get("incompatible"), weights, partial, captured.get("entries"),
+                       required, must_load)
     return extra
 
 

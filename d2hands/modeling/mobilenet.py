@@ -31,6 +31,8 @@ from detectron2.modeling.backbone.fpn import LastLevelMaxPool
 from torch import nn
 from torchvision.models import MobileNetV2
 
+from ..errors import ConfigError
+
 # (name, first features index, end index (exclusive), output stride)
 STAGES = (
     ("stem", 0, 2, 2),
@@ -60,7 +62,7 @@ def norm_factory(norm: str):
         return FrozenBatchNorm2d
     if norm == "GN":
         return lambda channels: nn.GroupNorm(math.gcd(MAX_GN_GROUPS, channels), channels)
-    raise ValueError(f"MODEL.MOBILENET.NORM must be one of {', '.join(NORMS)}, got {norm!r}")
+    raise ConfigError(f"MODEL.MOBILENET.NORM must be one of {', '.join(NORMS)}, got {norm!r}")
 
 
 def frozen_block(block: nn.Module) -> nn.Module:
@@ -89,7 +91,7 @@ class MobileNetV2Body(Backbone):
         super().__init__()
         unknown = [name for name in out_features if name not in STAGE_NAMES]
         if unknown or not out_features:
-            raise ValueError(f"MODEL.MOBILENET.OUT_FEATURES must name stages among "
+            raise ConfigError(f"MODEL.MOBILENET.OUT_FEATURES must name stages among "
                              f"{', '.join(STAGE_NAMES)}, got {list(out_features)}")
         self.features = MobileNetV2(width_mult=width_mult, norm_layer=norm_factory(norm)).features
         self._out_features = [name for name in STAGE_NAMES if name in out_features]
@@ -129,7 +131,7 @@ class MobileNetV2Body(Backbone):
             the body itself.
         """
         if not 0 <= freeze_at <= len(STAGES):
-            raise ValueError(f"MODEL.BACKBONE.FREEZE_AT must be 0..{len(STAGES)} for "
+            raise ConfigError(f"MODEL.BACKBONE.FREEZE_AT must be 0..{len(STAGES)} for "
                              f"MobileNetV2, got {freeze_at}")
         for _, start, end, _ in STAGES[:freeze_at]:
             for index in range(start, end):
@@ -141,7 +143,7 @@ class MobileNetV2Body(Backbone):
 def build_mobilenetv2_backbone(cfg, input_shape: ShapeSpec) -> MobileNetV2Body:
     """The MobileNetV2 body alone, from ``MODEL.MOBILENET`` and ``MODEL.BACKBONE.FREEZE_AT``."""
     if input_shape.channels != 3:
-        raise ValueError(f"MobileNetV2 takes 3 input channels, got {input_shape.channels}")
+        raise ConfigError(f"MobileNetV2 takes 3 input channels, got {input_shape.channels}")
     return MobileNetV2Body(out_features=tuple(cfg.MODEL.MOBILENET.OUT_FEATURES),
                            norm=cfg.MODEL.MOBILENET.NORM,
                            width_mult=cfg.MODEL.MOBILENET.WIDTH_MULT,

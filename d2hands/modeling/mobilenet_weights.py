@@ -26,6 +26,8 @@ import torch
 from torch import nn
 from torchvision.models import MobileNetV2
 
+from ..errors import HandsError
+
 BODY_PREFIX = "backbone.bottom_up."
 # BatchNorm's step counter: unused with a momentum and absent from FrozenBatchNorm2d, which
 # would report every one as an unexpected key.
@@ -33,7 +35,7 @@ COUNTER = "num_batches_tracked"
 BLOCK_KEY = re.compile(r"^features\.(\d+)\.conv\.(\d+)\.(.+)$")
 
 
-class WeightsConversionError(ValueError):
+class WeightsConversionError(HandsError):
     """The state dict does not map onto MobileNetV2's parameters."""
 
 

@@ -21,7 +21,7 @@ from detectron2.modeling import META_ARCH_REGISTRY, SemanticSegmentor
 from detectron2.modeling.postprocessing import sem_seg_postprocess
 from detectron2.structures import ImageList
 
-from ..errors import HandsError
+from ..errors import ConfigError, HandsError
 from .components import component_instances
 from .frozen_inference import FrozenInference
 
@@ -49,7 +49,7 @@ class HandsSemanticSegmentor(SemanticSegmentor):
         args = super().from_config(cfg)
         fraction = cfg.MODEL.UNET.MIN_INSTANCE_FRACTION
         if not 0.0 <= fraction < 1.0:
-            raise ValueError(f"MODEL.UNET.MIN_INSTANCE_FRACTION is a fraction of the image's "
+            raise ConfigError(f"MODEL.UNET.MIN_INSTANCE_FRACTION is a fraction of the image's "
                              f"area, in [0, 1); got {fraction}")
         args.update(mask_threshold=cfg.MODEL.UNET.MASK_THRESHOLD,
                     min_instance_area=cfg.MODEL.UNET.MIN_INSTANCE_AREA,

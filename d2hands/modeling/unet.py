@@ -25,6 +25,7 @@ from detectron2.layers import ShapeSpec, get_norm
 from detectron2.modeling import BACKBONE_REGISTRY, Backbone
 from torch import nn
 
+from ..errors import ConfigError
 from .mobilenet import frozen_block
 
 UNET_NORMS = ("", "BN", "GN", "SyncBN")
@@ -56,14 +57,14 @@ def conv_block(in_channels: int, out_channels: int, convs: int, norm: str = "",
 def check_unet_settings(depth: int, width: int, convs: int, norm: str, dropout: float) -> None:
     """Raise ``ValueError`` naming the ``MODEL.UNET`` key that cannot build a U-Net."""
     if depth < 1:
-        raise ValueError(f"MODEL.UNET.DEPTH must be >= 1 (poolings), got {depth}")
+        raise ConfigError(f"MODEL.UNET.DEPTH must be >= 1 (poolings), got {depth}")
     if width < 1 or convs < 1:
-        raise ValueError(f"MODEL.UNET.WIDTH and CONVS_PER_LEVEL must be >= 1, got {width}, "
+        raise ConfigError(f"MODEL.UNET.WIDTH and CONVS_PER_LEVEL must be >= 1, got {width}, "
                          f"{convs}")
     if norm not in UNET_NORMS:
-        raise ValueError(f"MODEL.UNET.NORM must be one of {UNET_NORMS}, got {norm!r}")
+        raise ConfigError(f"MODEL.UNET.NORM must be one of {UNET_NORMS}, got {norm!r}")
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"MODEL.UNET.DROPOUT must be in [0, 1), got {dropout}")
+        raise ConfigError(f"MODEL.UNET.DROPOUT must be in [0, 1), got {dropout}")
 
 
 class UNetEncoder(Backbone):
@@ -122,7 +123,7 @@ class UNetEncoder(Backbone):
     def freeze(self, freeze_at: int = 0) -> UNetEncoder:
         """Freeze levels ``u0`` .. ``u(freeze_at - 1)`` (BatchNorm becomes frozen BatchNorm)."""
         if freeze_at < 0:
-            raise ValueError(f"MODEL.BACKBONE.FREEZE_AT must be >= 0, got {freeze_at}")
+            raise ConfigError(f"MODEL.BACKBONE.FREEZE_AT must be >= 0, got {freeze_at}")
         for level in range(min(freeze_at, len(self.levels))):
             self.levels[level] = frozen_block(self.levels[level])
         return self

@@ -17,6 +17,7 @@ from detectron2.modeling import SEM_SEG_HEADS_REGISTRY
 from torch import nn
 from torch.nn import functional as F
 
+from ..errors import ConfigError
 from .unet import check_unet_settings, conv_block
 
 
@@ -29,16 +30,16 @@ class UNetHead(nn.Module):
         head, unet = cfg.MODEL.SEM_SEG_HEAD, cfg.MODEL.UNET
         missing = [name for name in head.IN_FEATURES if name not in input_shape]
         if missing or len(head.IN_FEATURES) < 2:
-            raise ValueError(f"MODEL.SEM_SEG_HEAD.IN_FEATURES must name >= 2 of the backbone's "
+            raise ConfigError(f"MODEL.SEM_SEG_HEAD.IN_FEATURES must name >= 2 of the backbone's "
                              f"features {sorted(input_shape)}, got {list(head.IN_FEATURES)}")
         check_unet_settings(1, 1, unet.CONVS_PER_LEVEL, unet.NORM, unet.DROPOUT)
         if head.NUM_CLASSES < 2:
-            raise ValueError("MODEL.SEM_SEG_HEAD.NUM_CLASSES must be >= 2 (background and "
+            raise ConfigError("MODEL.SEM_SEG_HEAD.NUM_CLASSES must be >= 2 (background and "
                              f"hand), got {head.NUM_CLASSES}")
         names = sorted(head.IN_FEATURES, key=lambda name: input_shape[name].stride)
         strides = [input_shape[name].stride for name in names]
         if any(deep != 2 * shallow for shallow, deep in zip(strides, strides[1:], strict=False)):
-            raise ValueError(f"UNetHead needs features whose strides double level by level, "
+            raise ConfigError(f"UNetHead needs features whose strides double level by level, "
                              f"got {dict(zip(names, strides, strict=True))}")
         channels = [input_shape[name].channels for name in names]
         self.in_features = names

@@ -9,9 +9,12 @@ from pathlib import Path
 from detectron2.data import DatasetCatalog
 from detectron2.utils import comm
 
+from ..errors import UsageError
 from ..io_utils import write_json_atomic
 from .manifest import (
     DEFAULT_SELECT_METRIC,
+    check_same_config,
+    check_same_plan,
     check_select_metric,
     load_manifest,
     open_run,
@@ -68,6 +71,33 @@ def evaluate_weights(cfg, weights: str, dataset: str) -> dict:
             if isinstance(values, dict) for key, value in values.items()}
 
 
+def plan_of(cfg, request: PlanRequest) -> dict:
+    """The plan of a request on the config's training data."""
+    name = subset_dataset_of(cfg)
+    return build_plan(request, cfg, len(DatasetCatalog.get(name)), name)
+
+
+def check_continuable(cfg, request: PlanRequest, out_dir: Path, config_file: str,
+                      opts: list[str], force_new: bool, auto: bool = False) -> None:
+    """Refuse, before anything is written, an output folder whose run this command changes.
+
+    The config file, the ``KEY VALUE`` opts and (unless ``--subsets auto`` decides it later)
+    the plan must be those recorded in ``out_dir/manifest.json``. With ``auto`` (``--subsets
+    auto``) the plan is checked once the probe has chosen it, by ``open_run``.
+
+    Raises:
+        PlanChangedError: Naming what differs.
+        UsageError: If the manifest is not one of a d2hands run.
+
+    """
+    existing = None if force_new else load_manifest(Path(out_dir))
+    if existing is None:
+        return
+    check_same_config(existing, Path(out_dir), config_file, opts)
+    if not auto:
+        check_same_plan(existing, Path(out_dir), plan_of(cfg, request))
+
+
 def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = "",
               opts: list[str] | None = None, select: str = "loss",
               select_metric: str = DEFAULT_SELECT_METRIC, force_new: bool = False,
@@ -89,19 +119,18 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
     out_dir = Path(out_dir)
     if select == "val":
         if not cfg.DATASETS.TEST:
-            raise ValueError("--select val needs a validation set in DATASETS.TEST")
+            raise UsageError("--select val needs a validation set in DATASETS.TEST")
         check_select_metric(select_metric)
     auto_info = None
     if auto_probe_iters:
         request.subsets, auto_info = auto_subsets(cfg, out_dir, auto_probe_iters)
         if len(request.schedule) == 1 and not request.conventional:
             request.schedule = request.schedule * request.subsets
-    name = subset_dataset_of(cfg)
-    plan = build_plan(request, cfg, len(DatasetCatalog.get(name)), name)
+    plan = plan_of(cfg, request)
     known = set(DatasetCatalog.list())
     unknown = sorted({n for s in plan["sessions"] for n in s["train"] if n not in known})
     if unknown:
-        raise ValueError(f"--session-data names {unknown}, which are not registered: add them "
+        raise UsageError(f"--session-data names {unknown}, which are not registered: add them "
                          "to DATASETS.REGISTER as [name, annotations.json, image_root]")
     if comm.is_main_process():
         manifest = open_run(out_dir, plan, config_file, opts or [], select, force_new)

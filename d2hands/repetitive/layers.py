@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import ConfigError
+
 # Detectron2's MODEL.BACKBONE.FREEZE_AT: 1 freezes the stem, k >= 2 also stages res2..resk.
 FREEZE_AT = {"all": 0, "3+": 2, "4+": 3, "5+": 4, "heads": 5}
 REGEX_PREFIX = "re:"
@@ -40,9 +42,9 @@ def parse_layer_spec(text: str) -> LayerSpec:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"layer spec {text!r} is not a valid regex: {exc}") from None
+            raise ConfigError(f"layer spec {text!r} is not a valid regex: {exc}") from None
         return LayerSpec(text, 0, pattern)
-    raise ValueError(f"unknown layer spec {text!r}: use one of {', '.join(FREEZE_AT)} or "
+    raise ConfigError(f"unknown layer spec {text!r}: use one of {', '.join(FREEZE_AT)} or "
                      "re:<regex over parameter names>")
 
 
@@ -54,7 +56,7 @@ def apply_regex(model: torch.nn.Module, pattern: str) -> None:
         param.requires_grad_(bool(compiled.search(name)))
         matched += param.requires_grad
     if not matched:
-        raise ValueError(f"layer regex {pattern!r} matches no parameter of the model")
+        raise ConfigError(f"layer regex {pattern!r} matches no parameter of the model")
 
 
 def count_trainable(model: torch.nn.Module) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from pathlib import Path
 
+from ..errors import UsageError
 from ..evaluation import METRIC_NAMES
 from ..io_utils import write_json_atomic
 
@@ -17,8 +19,8 @@ VERSION = 1
 DEFAULT_SELECT_METRIC = "hands/F1,segm/AP"
 
 
-class PlanChangedError(ValueError):
-    """The output folder holds a run whose plan differs from the one requested."""
+class PlanChangedError(UsageError):
+    """The output folder holds a run whose plan (or config, or opts) differs from the request."""
 
 
 def new_manifest(plan: dict, config_file: str, opts: list[str], select: str) -> dict:
@@ -37,10 +39,52 @@ def load_manifest(out_dir: Path) -> dict | None:
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc.msg}); move it away or pass "
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        raise UsageError(f"{path} is not valid JSON ({reason}); move it away or pass "
                          "--force-new") from None
+    if not _is_manifest(manifest):
+        raise UsageError(f"{path} is not the manifest of a d2hands run (a JSON object whose "
+                         "'sessions' is a list of objects); move it away or pass --force-new")
+    return manifest
+
+
+def _is_manifest(manifest) -> bool:
+    if not isinstance(manifest, dict):
+        return False
+    sessions = manifest.get("sessions", [])
+    return (isinstance(manifest.get("plan", {}), dict)
+            and isinstance(sessions, list) and all(isinstance(s, dict) for s in sessions)
+            and isinstance(manifest.get("opts", []), list)
+            and isinstance(manifest.get("config_file", ""), str))
+
+
+def opts_differences(recorded: list, opts: list[str]) -> list[str]:
+    """The ``KEY`` of every override whose value differs between two opts lists (any order)."""
+    old = dict(zip(map(str, recorded[::2]), map(str, recorded[1::2]), strict=False))
+    new = dict(zip(map(str, opts[::2]), map(str, opts[1::2]), strict=False))
+    return [f"{key} ({old.get(key, '<unset>')} -> {new.get(key, '<unset>')})"
+            for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
+
+
+def check_same_config(existing: dict, out_dir: Path, config_file: str, opts: list[str]) -> None:
+    """Refuse to continue a run with another config file or other ``KEY VALUE`` opts.
+
+    Raises:
+        PlanChangedError: Naming the keys that differ.
+
+    """
+    diffs = opts_differences(existing.get("opts") or [], list(opts))
+    recorded = existing.get("config_file") or ""
+    if os.path.realpath(recorded) != os.path.realpath(config_file or ""):
+        diffs.insert(0, f"config file ({recorded} -> {config_file})")
+    if diffs:
+        raise PlanChangedError(
+            f"{out_dir} holds a run started with other settings ({'; '.join(diffs[:6])}). "
+            "Re-run with the original config and opts to continue it, pick another "
+            f"--output-dir, or pass --force-new to keep the old run under {out_dir}/previous-"
+            "<time>/ and start again")
 
 
 def save_manifest(out_dir: Path, manifest: dict) -> None:
@@ -63,6 +107,26 @@ def plan_differences(old: dict, new: dict) -> list[str]:
     return diffs
 
 
+def check_same_plan(existing: dict, out_dir: Path, plan: dict) -> None:
+    """Refuse to continue a run with another plan.
+
+    Raises:
+        PlanChangedError: Naming the plan keys and session fields that differ.
+
+    """
+    if not isinstance(existing.get("plan"), dict) or not isinstance(existing.get("sessions"),
+                                                                        list):
+        raise UsageError(f"{out_dir}/{MANIFEST} records no plan or sessions; move it away or "
+                         "pass --force-new")
+    diffs = plan_differences(existing["plan"], plan)
+    if diffs:
+        raise PlanChangedError(
+            f"{out_dir} holds a {existing.get('kind')} run with a different plan "
+            f"({'; '.join(diffs[:6])}). Re-run with the original arguments to continue it, "
+            "pick another --output-dir, or pass --force-new to keep the old run under "
+            f"{out_dir}/previous-<time>/ and start again")
+
+
 def open_run(out_dir: Path, plan: dict, config_file: str, opts: list[str], select: str,
              force_new: bool) -> dict:
     """Return the manifest to continue, or a new one; refuse a changed plan.
@@ -79,13 +143,8 @@ def open_run(out_dir: Path, plan: dict, config_file: str, opts: list[str], selec
             shutil.move(str(item), backup / item.name)
         existing = None
     if existing is not None:
-        diffs = plan_differences(existing["plan"], plan)
-        if diffs:
-            raise PlanChangedError(
-                f"{out_dir} holds a {existing['kind']} run with a different plan "
-                f"({'; '.join(diffs[:6])}). Re-run with the original arguments to continue it, "
-                "pick another --output-dir, or pass --force-new to keep the old run under "
-                f"{out_dir}/previous-<time>/ and start again")
+        check_same_config(existing, out_dir, config_file, opts)
+        check_same_plan(existing, out_dir, plan)
         existing["select"] = select
         return existing
     manifest = new_manifest(plan, config_file, opts, select)
@@ -114,10 +173,10 @@ def check_select_metric(metric: str) -> list[str]:
     """
     names = _metric_names(metric)
     if not names:
-        raise ValueError("--select-metric is empty; e.g. " + DEFAULT_SELECT_METRIC)
+        raise UsageError("--select-metric is empty; e.g. " + DEFAULT_SELECT_METRIC)
     unknown = [name for name in names if name not in METRIC_NAMES]
     if unknown:
-        raise ValueError(f"--select-metric names {', '.join(unknown)}, which the evaluation "
+        raise UsageError(f"--select-metric names {', '.join(unknown)}, which the evaluation "
                          f"does not return; choose from: {', '.join(METRIC_NAMES)}")
     return names
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from ..data.subsets import split_into_subsets
+from ..errors import UsageError
 from .layers import parse_layer_spec
 
 
@@ -48,9 +49,9 @@ def parse_session_data(specs: list[str] | None) -> dict[int, list[tuple[str, flo
         except ValueError:
             k = None
         if not sep or k is None or not sets.strip():
-            raise ValueError(f"--session-data takes K=NAME[:FACTOR],..., got {spec!r}")
+            raise UsageError(f"--session-data takes K=NAME[:FACTOR],..., got {spec!r}")
         if k in parsed:
-            raise ValueError(f"--session-data gives session {k} twice")
+            raise UsageError(f"--session-data gives session {k} twice")
         entries = []
         for part in sets.split(","):
             name, _, factor = part.strip().partition(":")
@@ -59,7 +60,7 @@ def parse_session_data(specs: list[str] | None) -> dict[int, list[tuple[str, flo
             except ValueError:
                 value = -1.0
             if not name or value <= 0:
-                raise ValueError(f"--session-data: {part!r} is not NAME or NAME:FACTOR with a "
+                raise UsageError(f"--session-data: {part!r} is not NAME or NAME:FACTOR with a "
                                  "positive factor")
             entries.append((name, value))
         parsed[k] = entries
@@ -73,7 +74,7 @@ def _session_datasets(request: PlanRequest, cfg, sessions: int) -> list[tuple[li
     data = [default] * sessions
     for k, entries in (request.session_data or {}).items():
         if not -sessions <= k < sessions:
-            raise ValueError(f"--session-data names session {k}; the plan has {sessions} "
+            raise UsageError(f"--session-data names session {k}; the plan has {sessions} "
                              f"sessions (0..{sessions - 1}, or -1 for the last)")
         data[k % sessions] = ([name for name, _ in entries],
                               [[name, f] for name, f in entries if f != 1.0])
@@ -87,7 +88,7 @@ def parse_list(text: str | None, kind=float) -> list | None:
     try:
         return [kind(part) for part in str(text).split(",")]
     except ValueError:
-        raise ValueError(f"expected a number or a comma-separated list, got {text!r}") from None
+        raise UsageError(f"expected a number or a comma-separated list, got {text!r}") from None
 
 
 def _per_session(name: str, values: list | None, sessions: int, default) -> list:
@@ -97,7 +98,7 @@ def _per_session(name: str, values: list | None, sessions: int, default) -> list
     if len(values) == 1:
         return values * sessions
     if len(values) != sessions:
-        raise ValueError(f"--{name} has {len(values)} values for {sessions} sessions: give one "
+        raise UsageError(f"--{name} has {len(values)} values for {sessions} sessions: give one "
                          "value for all sessions or exactly one per session")
     return list(values)
 
@@ -109,13 +110,13 @@ def _session_count(request: PlanRequest) -> int:
     if request.same_subset:
         return sessions
     if sessions < request.subsets:
-        raise ValueError(
+        raise UsageError(
             f"the schedule has {sessions} entries for {request.subsets} subsets: every subset "
             "needs a session. Give one layer spec per subset (e.g. --schedule "
             f"{','.join(['all'] * request.subsets)}), fewer --subsets, or --same-subset to train "
             "every session on one subset")
     if sessions > request.subsets:
-        raise ValueError(
+        raise UsageError(
             f"the schedule has {sessions} entries for {request.subsets} subsets; to train "
             "several sessions on one subset use --same-subset")
     return sessions
@@ -139,7 +140,7 @@ def build_plan(request: PlanRequest, cfg, num_images: int, subset_dataset: str) 
     for spec in request.schedule:
         parse_layer_spec(spec)
     if request.iters is not None and request.epochs is not None:
-        raise ValueError("give --iters or --epochs, not both")
+        raise UsageError("give --iters or --epochs, not both")
     batch = cfg.SOLVER.IMS_PER_BATCH
     subset_sizes = [len(s) for s in split_into_subsets(num_images, request.subsets, request.seed)]
     sessions = _session_count(request)
@@ -164,13 +165,13 @@ def build_plan(request: PlanRequest, cfg, num_images: int, subset_dataset: str) 
         plan_sessions = [(ref_subsets[k], specs[k], ref_iters[k], lrs[k], rois[k])
                          for k in range(sessions)]
     if any(iters < 1 for _, _, iters, _, _ in plan_sessions):
-        raise ValueError("every session needs at least one iteration")
+        raise UsageError("every session needs at least one iteration")
     data = _session_datasets(request, cfg, len(plan_sessions))
     own = {k % len(plan_sessions) for k in request.session_data or {}}
     # A session with its own sets trains on all of them when they leave out the split set.
     whole = {k for k in own if subset_dataset not in data[k][0]}
     if request.epochs is not None and whole:
-        raise ValueError(f"--epochs count passes over {subset_dataset!r}; a session whose "
+        raise UsageError(f"--epochs count passes over {subset_dataset!r}; a session whose "
                          "--session-data leaves it out needs --iters")
     plan_sessions = [(None if k in whole else subset, spec, iters, lr, roi)
                      for k, (subset, spec, iters, lr, roi) in enumerate(plan_sessions)]

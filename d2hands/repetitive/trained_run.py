@@ -8,13 +8,12 @@ can also be named one by one (``--session K``), to score a session the run did n
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .manifest import MANIFEST
+from .manifest import MANIFEST, load_manifest
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,12 @@ class TrainedRun:
     weights: str
 
 
+def _weights_path(value, what: str, path: Path) -> str:
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"--run: {path} names no weights file for {what} (got {value!r:.40})")
+    return value
+
+
 def _session_weights(path: Path, sessions: list, session: int) -> str:
     indices = [s.get("index") for s in sessions]
     if session not in indices:
@@ -35,16 +40,14 @@ def _session_weights(path: Path, sessions: list, session: int) -> str:
     if entry.get("status") != "done" or not weights:
         raise UsageError(f"--session {session}: that session of the run in {path.parent} is not "
                          "done; resume the run by running the same repetitive_train.py command")
-    return weights
+    return _weights_path(weights, f"session {session}", path)
 
 
 def _from_manifest(path: Path, session: int | None) -> TrainedRun:
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"--run: cannot read {path}: {exc}") from None
-    if not isinstance(manifest, dict) or "config_file" not in manifest:
-        raise UsageError(f"--run: {path} is not the manifest of a d2hands run")
+    manifest = load_manifest(path.parent)
+    config_file = manifest.get("config_file")
+    if not isinstance(config_file, str) or not config_file:
+        raise UsageError(f"--run: {path} is not the manifest of a d2hands run (no config_file)")
     sessions = manifest.get("sessions") or []
     if session is not None:
         weights = _session_weights(path, sessions, session)
@@ -56,9 +59,9 @@ def _from_manifest(path: Path, session: int | None) -> TrainedRun:
                 f"--run: the run in {path.parent} is not finished (sessions {pending} not done, "
                 "no final weights); resume it by running the same repetitive_train.py command "
                 "again, or name a finished session with --session K")
+        weights = _weights_path(weights, "the run", path)
     if not os.path.isfile(weights):
         raise UsageError(f"--run: the run's weights {weights} do not exist")
-    config_file = manifest["config_file"]
     if not os.path.isfile(config_file):
         raise UsageError(f"--run: the run's config {config_file} does not exist (paths in the "
                          "manifest are relative to where the run was started)")

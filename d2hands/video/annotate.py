@@ -146,11 +146,12 @@ def annotate_video(source: FrameSource, predictor, metadata, out_path: Path,
         if pending is not None:
             pending.result()
         codec = writer.fourcc
-    if options.save_predictions:
-        write_json_atomic(options.save_predictions, drawer.results)
-    if options.contact_sheet and drawer.sheet:
-        ok, png = cv2.imencode(".png", contact_sheet(drawer.sheet))
-        write_bytes_atomic(options.contact_sheet, png.tobytes())
+        # Before the video is moved into place: if these fail, no output is left half-done.
+        if options.save_predictions:
+            write_json_atomic(options.save_predictions, drawer.results)
+        if options.contact_sheet and drawer.sheet:
+            ok, png = cv2.imencode(".png", contact_sheet(drawer.sheet))
+            write_bytes_atomic(options.contact_sheet, png.tobytes())
     done = max(drawer.done, 1)
     per_frame = {"model_ms": round(1000 * model_seconds / done, 2),
                  **{f"{k}_ms": round(1000 * v / done, 2) for k, v in drawer.timing.items()}}

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from ..data.image_checks import probe_image
+from ..data.image_io import ImageReadError, read_image
 from ..data.mask_folders import IMAGE_SUFFIXES
 from ..errors import UsageError
 
@@ -51,9 +52,10 @@ class FrameSource:
                 break
             if index % every:
                 continue
-            frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if frame is None:
-                raise UsageError(f"cannot read image {path}")
+            try:
+                frame = read_image(path, "BGR")
+            except ImageReadError as exc:
+                raise UsageError(f"cannot read image {path}: {exc}") from None
             produced += 1
             yield index, frame
 

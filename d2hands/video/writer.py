@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import HandsError, UsageError
 
 # H.264 where the OpenCV build has an encoder for it, else MPEG-4 Part 2.
 FOURCCS = ("avc1", "mp4v")
@@ -48,7 +48,7 @@ class SafeVideoWriter:
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR frame of the writer's size."""
         if (frame.shape[1], frame.shape[0]) != self.size:
-            raise ValueError(f"frame is {frame.shape[1]}x{frame.shape[0]}, video is "
+            raise HandsError(f"frame is {frame.shape[1]}x{frame.shape[0]}, video is "
                              f"{self.size[0]}x{self.size[1]}")
         self.writer.write(frame)
         self.frames += 1

@@ -10,6 +10,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from ..errors import DatasetError
+from ..image_io import ImageReadError, read_image
 from ..rle import segmentation_to_rle
 
 MARGIN = 2  # pixels kept around a cut-out so that feathering has room
@@ -40,10 +41,10 @@ def annotation_mask(annotation: dict, height: int, width: int) -> np.ndarray:
 
 def read_bgr(path: str | Path, what: str) -> np.ndarray:
     """Read an image as BGR uint8, or raise a ``DatasetError`` naming it."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError(what, [("unreadable image", str(path))])
-    return image
+    try:
+        return read_image(path, "BGR")
+    except ImageReadError as exc:
+        raise DatasetError(what, exc.problems) from None
 
 
 def rgba_of(file_name: str) -> Path | None:

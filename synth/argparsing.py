@@ -1,0 +1,13 @@
+"""argparse for synth's command lines: an error is one ``error: ...`` line and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose errors are one ``error: ...`` line and exit status 2 (no usage dump)."""
+
+    def error(self, message):
+        """Print one line and exit 2."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
