@@ -1,9 +1,14 @@
-"""d2hands: Detectron2-based hand instance segmentation trained mostly on synthetic images."""
+"""d2hands: Detectron2-based hand instance segmentation trained mostly on synthetic images.
 
-__version__ = "0.1.0"
+    from d2hands import HandsPredictor
+    hands = HandsPredictor.default()(cv2.imread("photo.jpg"))
+"""
 
 import logging
 import warnings
+
+__version__ = "0.1.0"
+__all__ = ["Hands", "HandsPredictor"]
 
 # detectron2 (2024) scripts a few functions with torch.jit, which new torch flags on every import.
 warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated",
@@ -12,3 +17,12 @@ warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated",
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 # torch notes, once per process, that detectron2's is_fx_tracing() covers torch.export too.
 logging.getLogger("torch.fx._symbolic_trace").setLevel(logging.ERROR)
+
+
+def __getattr__(name: str):
+    # Imported on first use: ``import d2hands`` stays free of torch and detectron2.
+    if name in __all__:
+        from . import predict
+
+        return getattr(predict, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

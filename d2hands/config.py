@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from detectron2.config import CfgNode as CN
+
+from .defaults import DEFAULT_SCORE_THRESH
+
+logger = logging.getLogger(__name__)
 
 # Meta-architectures that predict one hand/background mask per image (trained on ``sem_seg``).
 SEMANTIC_ARCHITECTURES = ("HandsSemanticSegmentor", "SemanticSegmentor")
@@ -31,9 +37,12 @@ def add_hands_config(cfg: CN) -> None:
             sets this per session.
         HANDS.TRAINABLE_REGEX: if set, exactly the parameters whose names match it are trained
             (the ``re:`` layer spec of repetitive training); empty: ``FREEZE_AT`` decides.
-        HANDS.EVAL_SCORE_THRESH: minimum score of a prediction for the hand and pixel metrics
-            of ``HandsEvaluator`` (default 0.7, the paper's); COCO AP uses every prediction
-            that ``MODEL.ROI_HEADS.SCORE_THRESH_TEST`` lets through.
+        HANDS.SCORE_THRESH: the score from which a prediction is a hand (default 0.7, the
+            paper's): the hand and pixel metrics of evaluation, ``HandsPredictor``,
+            ``tools/predict.py`` and videos all use it (:func:`score_threshold`). COCO AP uses
+            every prediction that ``MODEL.ROI_HEADS.SCORE_THRESH_TEST`` lets through.
+        HANDS.EVAL_SCORE_THRESH: deprecated spelling of ``HANDS.SCORE_THRESH``; where set
+            (not None) it still wins, with a note in the log.
         HANDS.EVAL_IOU_THRESH: minimum mask IoU of a prediction matched to a hand (default
             0.5). See docs/METRICS.md.
         HANDS.PARTIAL_WEIGHTS: ``MODEL.WEIGHTS`` initialises only part of the model (e.g. an
@@ -64,7 +73,8 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS = CN()
     cfg.HANDS.SUBSET = []
     cfg.HANDS.SUBSET_DATASET = ""
-    cfg.HANDS.EVAL_SCORE_THRESH = 0.7
+    cfg.HANDS.SCORE_THRESH = DEFAULT_SCORE_THRESH
+    cfg.HANDS.EVAL_SCORE_THRESH = None  # deprecated: HANDS.SCORE_THRESH
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False
@@ -75,6 +85,19 @@ def add_hands_config(cfg: CN) -> None:
     cfg.MODEL.MOBILENET.OUT_FEATURES = ["m2", "m3", "m4", "m5"]
     cfg.MODEL.MOBILENET.NORM = "FrozenBN"
     cfg.MODEL.MOBILENET.WIDTH_MULT = 1.0
+
+
+def score_threshold(cfg) -> float:
+    """The score from which a prediction counts as a hand (``HANDS.SCORE_THRESH``).
+
+    The deprecated ``HANDS.EVAL_SCORE_THRESH`` wins where a config or opts still set it.
+    """
+    hands = cfg.get("HANDS", {})
+    old = hands.get("EVAL_SCORE_THRESH")
+    if old is not None:
+        logger.warning("HANDS.EVAL_SCORE_THRESH is deprecated: use HANDS.SCORE_THRESH")
+        return float(old)
+    return float(hands.get("SCORE_THRESH", DEFAULT_SCORE_THRESH))
 
 
 def add_composite_config(cfg: CN) -> None:

@@ -109,6 +109,7 @@ _VALUE_CHECKS = (
     ("SOLVER.IMS_PER_BATCH", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
     ("SOLVER.MAX_ITER", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
     ("SOLVER.BASE_LR", lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    ("HANDS.SCORE_THRESH", lambda v: _finite(v) and 0 <= v <= 1, "a number in [0, 1]"),
     ("HANDS.EVAL_SCORE_THRESH", lambda v: _finite(v) and 0 <= v <= 1, "a number in [0, 1]"),
     ("HANDS.EVAL_IOU_THRESH", lambda v: _finite(v) and 0 < v <= 1, "a number in (0, 1]"),
     ("MODEL.ROI_HEADS.SCORE_THRESH_TEST", lambda v: _finite(v) and 0 <= v <= 1,

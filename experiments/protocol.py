@@ -49,6 +49,7 @@ ROWS = {
     "copy_paste": "+ real-hand copy-paste",
     "lsj": "+ large scale jitter",
     "last_real": "+ a real-heavy last session (lr / 5)",
+    "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
 
@@ -108,6 +109,11 @@ def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
     if row == "real":
         return ["--subsets", "1", "--schedule", "all", "--iters", str(steps), *base,
                 "DATASETS.TRAIN", '("real20",)']
+    if row == "synthetic":  # nothing the project may not ship: renders, procedural backgrounds
+        return chain + base + [
+            "DATASETS.TRAIN", '("photo",)', "HANDS.SUBSET_DATASET", "photo",
+            "HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", '["photo"]',
+            "HANDS.COMPOSITE.BACKGROUNDS", '["procedural"]', "HANDS.SCALE_JITTER.ENABLED", "True"]
     renders = "paper" if row in ("paper_rep", "paper_conv") else "photo"
     args = chain + (["--conventional"] if row == "paper_conv" else []) + base + [
         "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",

@@ -35,7 +35,6 @@ from pathlib import Path
 
 from d2hands.cli import ArgumentParser, cli_status
 
-DEFAULT_SCORE_THRESH = 0.7
 DEFAULT_IOU_THRESH = 0.5
 
 
@@ -71,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder (--output: old spelling)")
     parser.add_argument("--score-thresh", type=float, default=None, metavar="S",
                         help="minimum score of a prediction for the hand and pixel metrics "
-                        "(default: the config's HANDS.EVAL_SCORE_THRESH in model mode, else "
+                        "(default: the config's HANDS.SCORE_THRESH in model mode, else "
                         "0.7; COCO AP uses all predictions)")
     parser.add_argument("--iou-thresh", type=float, default=None, metavar="T",
                         help="minimum mask IoU to match a prediction to a hand (default: the "
@@ -228,6 +227,7 @@ def run_model_mode(args: argparse.Namespace) -> int:
 
 def run_predictions_mode(args: argparse.Namespace) -> int:
     """Score a COCO results file, then write and print the results."""
+    from d2hands.defaults import DEFAULT_SCORE_THRESH
     from d2hands.evaluation import evaluate_results
 
     evaluate_results(

@@ -31,7 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--input", required=True,
                         help="video file OpenCV can read, folder of images, or glob pattern")
     parser.add_argument("--output", required=True, type=Path, help="annotated .mp4 to write")
-    parser.add_argument("--score-thresh", type=float, default=0.5)
+    parser.add_argument("--score-thresh", type=float, default=None,
+                        help="score from which a prediction is a hand (default: the config's "
+                             "HANDS.SCORE_THRESH)")
     parser.add_argument("--top-1", action="store_true",
                         help="keep only the highest-scoring hand per frame")
     parser.add_argument("--max-frames", type=int, default=None)
@@ -78,6 +80,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     from detectron2.data import MetadataCatalog
 
+    from d2hands.config import score_threshold
     from d2hands.engine import build_cfg
     from d2hands.video.annotate import AnnotateOptions, annotate_video
     from d2hands.video.predictor import BatchPredictor
@@ -87,7 +90,8 @@ def main(argv=None) -> dict:
     cfg = build_cfg(args.config_file, args.opts + ["MODEL.WEIGHTS", ""])
     predictor = BatchPredictor(cfg, args.weights)
     metadata = MetadataCatalog.get("d2hands_video").set(thing_classes=["hand"])
-    options = AnnotateOptions(score_thresh=args.score_thresh, top1=args.top_1, every=args.every,
+    threshold = score_threshold(cfg) if args.score_thresh is None else args.score_thresh
+    options = AnnotateOptions(score_thresh=threshold, top1=args.top_1, every=args.every,
                               max_frames=args.max_frames, batch=args.batch,
                               draw_in_thread={"auto": None, "on": True, "off": False}[
                                   args.draw_thread],

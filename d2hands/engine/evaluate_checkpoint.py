@@ -16,6 +16,7 @@ from pathlib import Path
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from ..config import score_threshold
 from ..data import register_hands_dataset
 from ..data.mask_folders import masks_to_coco
 from ..evaluation.errors import EvaluationInputError
@@ -98,7 +99,7 @@ def evaluate_checkpoint(config_file: str, weights: str,
         weights: The checkpoint (overrides ``MODEL.WEIGHTS``).
         source: What to evaluate on.
         opts: Trailing ``KEY VALUE`` config overrides (e.g. ``MODEL.DEVICE cpu``).
-        score_thresh: Overrides ``HANDS.EVAL_SCORE_THRESH``.
+        score_thresh: Overrides ``HANDS.SCORE_THRESH``.
         iou_thresh: Overrides ``HANDS.EVAL_IOU_THRESH``.
 
     Returns:
@@ -133,7 +134,7 @@ def evaluate_checkpoint(config_file: str, weights: str,
             raise EvaluationInputError(f"the evaluation set has no images ({source})")
         evaluator = HandsEvaluator(
             name, None,
-            score_thresh=cfg.HANDS.EVAL_SCORE_THRESH if score_thresh is None else score_thresh,
+            score_thresh=score_threshold(cfg) if score_thresh is None else score_thresh,
             iou_thresh=cfg.HANDS.EVAL_IOU_THRESH if iou_thresh is None else iou_thresh,
             distributed=False)
         model = load_model(cfg, weights)

@@ -76,7 +76,7 @@ class HandsTrainer(DefaultTrainer):
 
         The ``HandsEvaluator`` writes ``metrics.json``, ``per_image.csv`` and
         ``predictions.json`` to ``output_folder`` (default ``OUTPUT_DIR/inference/<name>``);
-        thresholds come from ``HANDS.EVAL_SCORE_THRESH`` and ``HANDS.EVAL_IOU_THRESH``.
+        thresholds come from ``HANDS.SCORE_THRESH`` and ``HANDS.EVAL_IOU_THRESH``.
         """
         output_folder = output_folder or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name)
         return build_hands_evaluator(cfg, dataset_name, output_folder, distributed=True)

@@ -10,6 +10,7 @@ from detectron2.evaluation import DatasetEvaluator
 from detectron2.evaluation.coco_evaluation import instances_to_coco_json
 from detectron2.utils import comm
 
+from ..defaults import DEFAULT_SCORE_THRESH
 from ..io_utils import write_json_atomic
 from .dataset_gt import category_mapping, dataset_ground_truth
 from .errors import EvaluationInputError
@@ -47,7 +48,8 @@ class HandsEvaluator(DatasetEvaluator):
     """
 
     def __init__(self, dataset_name: str, output_dir: str | None = None,
-                 score_thresh: float = 0.7, iou_thresh: float = 0.5, distributed: bool = True):
+                 score_thresh: float = DEFAULT_SCORE_THRESH, iou_thresh: float = 0.5,
+                 distributed: bool = True):
         check_thresholds(score_thresh, iou_thresh)
         self.dataset_name = dataset_name
         self.output_dir = output_dir

@@ -5,6 +5,7 @@ from __future__ import annotations
 from detectron2.data import build_detection_test_loader
 from detectron2.evaluation import inference_on_dataset
 
+from ..config import score_threshold
 from ..modeling.loading import load_model  # noqa: F401 - re-exported: the one loader
 from .hands_evaluator import HandsEvaluator
 from .report import to_detectron2_results
@@ -15,7 +16,7 @@ def build_hands_evaluator(cfg, dataset_name: str, output_dir: str | None = None,
     """Build a ``HandsEvaluator`` with the thresholds of ``cfg.HANDS``.
 
     Args:
-        cfg: A config with d2hands' keys (``HANDS.EVAL_SCORE_THRESH``, ``HANDS.EVAL_IOU_THRESH``;
+        cfg: A config with d2hands' keys (``HANDS.SCORE_THRESH``, ``HANDS.EVAL_IOU_THRESH``;
             the defaults 0.7 and 0.5 are used where they are missing).
         dataset_name: A registered dataset.
         output_dir: Where the evaluator writes its files; None writes nothing.
@@ -27,7 +28,7 @@ def build_hands_evaluator(cfg, dataset_name: str, output_dir: str | None = None,
     """
     hands = cfg.get("HANDS", {})
     return HandsEvaluator(dataset_name, output_dir,
-                          score_thresh=float(hands.get("EVAL_SCORE_THRESH", 0.7)),
+                          score_thresh=score_threshold(cfg),
                           iou_thresh=float(hands.get("EVAL_IOU_THRESH", 0.5)),
                           distributed=distributed)
 

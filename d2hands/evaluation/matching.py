@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from ..defaults import DEFAULT_SCORE_THRESH
+
 
 @dataclass(frozen=True)
 class ImageMatch:
@@ -56,7 +58,7 @@ def match_image(
     gt_rles: Sequence[dict],
     pred_rles: Sequence[dict],
     scores: Sequence[float],
-    score_thresh: float = 0.7,
+    score_thresh: float = DEFAULT_SCORE_THRESH,
     iou_thresh: float = 0.5,
 ) -> ImageMatch:
     """Match one image's predictions to its ground-truth hands.

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from ..defaults import DEFAULT_SCORE_THRESH
 from .coco_ap import coco_ap
 from .errors import EvaluationInputError
 from .ground_truth import GroundTruth, ImageInfo, load_ground_truth
@@ -75,7 +76,7 @@ def check_thresholds(score_thresh: float, iou_thresh: float) -> None:
 def score_images(
     gt: GroundTruth,
     predictions: Sequence[Prediction],
-    score_thresh: float = 0.7,
+    score_thresh: float = DEFAULT_SCORE_THRESH,
     iou_thresh: float = 0.5,
 ) -> list[ImageResult]:
     """Match and count pixels on every ground-truth image (hand and pixel metrics only).
@@ -108,7 +109,7 @@ def score_images(
 def compute_metrics(
     gt: str | os.PathLike | dict | GroundTruth,
     results: str | os.PathLike | list,
-    score_thresh: float = 0.7,
+    score_thresh: float = DEFAULT_SCORE_THRESH,
     iou_thresh: float = 0.5,
     with_coco: bool = True,
 ) -> Evaluation:
@@ -164,7 +165,7 @@ def evaluate_results(
     gt: str | os.PathLike | dict | GroundTruth,
     results: str | os.PathLike | list,
     out_dir: str | os.PathLike | None = None,
-    score_thresh: float = 0.7,
+    score_thresh: float = DEFAULT_SCORE_THRESH,
     iou_thresh: float = 0.5,
     save_vis: int = 0,
     image_root: str | os.PathLike | None = None,

@@ -152,9 +152,32 @@ def test_missing_codec_leaves_nothing(tmp_path, monkeypatch):
     from d2hands.video import writer
 
     monkeypatch.setattr(writer, "FOURCCS", ("zzzz",))
+    monkeypatch.setattr(writer, "_h264_writer", lambda *args: None)  # no PyAV either
     with pytest.raises(UsageError, match="no MP4 encoder"):
         writer.SafeVideoWriter(tmp_path / "x.mp4", 10.0, (32, 32))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_videos_are_h264_where_pyav_is_present(tmp_path):
+    import av
+
+    from d2hands.video.writer import SafeVideoWriter
+
+    frames = [np.full((48, 64, 3), 40 * i, np.uint8) for i in range(6)]
+    with SafeVideoWriter(tmp_path / "even.mp4", 12.0, (64, 48)) as video:
+        for frame in frames:
+            video.write(frame)
+    assert video.fourcc == "h264"
+    with av.open(str(tmp_path / "even.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        decoded = [f.to_ndarray(format="bgr24") for f in container.decode(stream)]
+    assert len(decoded) == 6
+    assert all(abs(float(d.mean()) - float(f.mean())) < 4 for d, f in zip(decoded, frames,
+                                                                          strict=True))
+    with SafeVideoWriter(tmp_path / "odd.mp4", 12.0, (63, 47)) as video:  # 4:2:0 needs even
+        video.write(np.zeros((47, 63, 3), np.uint8))
+    assert video.fourcc in ("avc1", "mp4v")
 
 
 def test_failure_mid_video_leaves_nothing(tmp_path):

@@ -1,0 +1,73 @@
+"""The hands found in one image: masks, boxes and scores as numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+
+@dataclass
+class Hands:
+    """The hands a model found in one image, highest score first.
+
+    Attributes:
+        masks: ``N x H x W`` bool, one mask per hand, at the image's size.
+        boxes: ``N x 4`` float32 ``[x0, y0, x1, y1]`` in pixels.
+        scores: ``N`` float32 in [0, 1].
+        instances: The same hands as a detectron2 ``Instances`` (CPU), for its tools.
+
+    """
+
+    masks: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+    instances: object = None
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @classmethod
+    def from_instances(cls, instances) -> Hands:
+        """Hands from a detectron2 ``Instances`` (sorted by score, highest first)."""
+        order = np.argsort(-instances.scores.numpy(), kind="stable")
+        instances = instances[order.tolist()] if len(order) else instances
+        height, width = instances.image_size
+        masks = (instances.pred_masks.numpy().astype(bool) if instances.has("pred_masks")
+                 else np.zeros((len(instances), height, width), bool))
+        return cls(masks, instances.pred_boxes.tensor.numpy().astype(np.float32),
+                   instances.scores.numpy().astype(np.float32), instances)
+
+    def union(self) -> np.ndarray:
+        """``H x W`` bool: where any hand is."""
+        return self.masks.any(axis=0) if len(self) else np.zeros(self.image_size, bool)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the image."""
+        if self.instances is not None:
+            return tuple(self.instances.image_size)
+        return tuple(self.masks.shape[1:])
+
+    def instance_map(self) -> np.ndarray:
+        """``H x W`` uint16: 0 for background, ``k`` for the ``k``-th hand (by score).
+
+        Where masks overlap, the higher-scoring hand keeps the pixel.
+        """
+        out = np.zeros(self.image_size, np.uint16)
+        for k in range(len(self) - 1, -1, -1):  # lowest score first: higher ones overwrite
+            out[self.masks[k]] = k + 1
+        return out
+
+    def to_coco(self, image_id, category_id: int = 1) -> list[dict]:
+        """COCO results entries (RLE masks, XYWH boxes) for ``image_id``."""
+        results = []
+        for mask, box, score in zip(self.masks, self.boxes, self.scores, strict=True):
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            x0, y0, x1, y1 = (float(v) for v in box)
+            results.append({"image_id": image_id, "category_id": category_id,
+                            "score": round(float(score), 5), "bbox": [x0, y0, x1 - x0, y1 - y0],
+                            "segmentation": {"size": rle["size"],
+                                             "counts": rle["counts"].decode("ascii")}})
+        return results
