@@ -52,6 +52,11 @@ def add_hands_config(cfg: CN) -> None:
             parameter names that the weights must all set (default ``^backbone\.bottom_up\.``,
             the backbone's body): a checkpoint that loads less (another architecture's, with a
             few matching biases) is refused. Empty: at least one parameter must load.
+        HANDS.CHECKPOINTS_KEPT: periodic checkpoints kept while a run or session trains
+            (default 2, the last ones: what a resume needs); a finished one keeps none, only
+            ``model_final.pth``.
+        HANDS.KEEP_TRAINING_STATE: keep the optimizer state in ``model_final.pth`` (default
+            off: a finished run keeps its weights, iteration and hook state, half the size).
         HANDS.COMPOSITE.*: compositing in the training loader (off by default): each image of
             the composited training sets becomes a background plus 0..K hands cut out of the
             training sets by their masks, each jittered; see d2hands/data/compositing and
@@ -79,6 +84,8 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False
     cfg.HANDS.PARTIAL_WEIGHTS_MUST_LOAD = r"^backbone\.bottom_up\."
+    cfg.HANDS.CHECKPOINTS_KEPT = 2
+    cfg.HANDS.KEEP_TRAINING_STATE = False
     add_composite_config(cfg)
     add_unet_config(cfg)
     cfg.MODEL.MOBILENET = CN()

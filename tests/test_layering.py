@@ -9,7 +9,7 @@ from conftest import ROOT, tool_env
 
 # Lower tiers never import higher ones; a package may import its own tier only if listed.
 TIERS = [
-    {"errors", "io_utils", "config", "config_file", "cli", "defaults"},
+    {"errors", "io_utils", "config", "config_file", "cli", "defaults", "resources"},
     {"data"},
     {"modeling"},
     {"evaluation"},

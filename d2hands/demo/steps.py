@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..resources import config_path, render_script
 from .synth_clip import run_logged
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY = ROOT / "configs" / "hands_tiny_cpu.yaml"
+TINY = config_path("hands_tiny_cpu.yaml")
 
 
 def render_synthetic(out: Path, count: int, resolution: str, seed: int = 0,
@@ -20,7 +20,7 @@ def render_synthetic(out: Path, count: int, resolution: str, seed: int = 0,
     annotations = folder / "annotations.json"
     if annotations.exists():
         return annotations
-    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--output-dir", str(folder),
+    command = [sys.executable, str(render_script()), "--output-dir", str(folder),
                "--structures", "L2,L11", "--limit", str(count), "--resolution", resolution,
                "--seed", str(seed), "--workers", "2", "--contact-sheet",
                str(out / "synth_contact_sheet.png"), "--quiet"]
@@ -104,7 +104,7 @@ def annotate_clip(out: Path, weights: str, opts: list[str], score_thresh: float,
     summary_file = out / "clip_summary.json"
     if annotated.exists() and summary_file.exists():
         return json.loads(summary_file.read_text())
-    command = [sys.executable, str(ROOT / "tools" / "visualize_video.py"), "--config-file",
+    command = [sys.executable, "-m", "d2hands.predict.video_cli", "--config-file",
                str(TINY), "--weights", weights, "--input", str(clip), "--output", str(annotated),
                "--score-thresh", str(score_thresh), "--batch", "4", "--save-predictions",
                str(out / "clip_predictions.json"), "--contact-sheet",

@@ -22,9 +22,8 @@ from pathlib import Path
 import cv2
 
 from ..io_utils import write_json_atomic
+from ..resources import render_script
 from ..video.writer import SafeVideoWriter
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "320x180",
@@ -43,7 +42,7 @@ def write_synth_clip(out_dir: str | Path, frames: int = 48, resolution: str = "3
     """
     out_dir = Path(out_dir)
     render = out_dir / "render"
-    command = [sys.executable, str(ROOT / "synth" / "render_poses.py"), "--output-dir", str(render),
+    command = [sys.executable, str(render_script()), "--output-dir", str(render),
                "--sequence", str(frames), "--resolution", resolution, "--seed", str(seed),
                "--view", "front", "--hands-per-image", "1", "--quiet"]
     if background:

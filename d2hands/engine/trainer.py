@@ -2,15 +2,79 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 
+import torch
 from detectron2.engine import DefaultTrainer, hooks
+from detectron2.utils import comm
 
 from ..data.replication import build_replicated_train_loader
 from ..evaluation.inference import build_hands_evaluator
+from ..io_utils import write_bytes_atomic
 from ..modeling.loading import load_checked
 from .early_stopping import EarlyStopping, TrainingStopped
 from .optimizer import build_optimizer
+
+FINAL = "model_final.pth"
+PERIODIC = re.compile(r"model_\d{7}\.pth")
+# The optimizer's state (momentum: as large as the weights) serves only to continue training.
+TRAINING_STATE_KEYS = ("optimizer", "scheduler")
+
+
+def finish_checkpoints(output_dir: str, keep_training_state: bool = False) -> None:
+    """After a finished run: drop the periodic checkpoints and slim ``model_final.pth``.
+
+    Only once ``last_checkpoint`` names ``model_final.pth`` (the run ended normally): the
+    periodic ones served to resume, which a finished run no longer needs.
+    """
+    if not comm.is_main_process():
+        return
+    pointer = os.path.join(output_dir, "last_checkpoint")
+    try:
+        with open(pointer, encoding="utf-8") as handle:
+            last = handle.read().strip()
+    except OSError:
+        return
+    if last != FINAL:
+        return
+    for name in os.listdir(output_dir):
+        if PERIODIC.fullmatch(name):
+            os.remove(os.path.join(output_dir, name))
+    if not keep_training_state:
+        slim_final_checkpoint(os.path.join(output_dir, FINAL))
+
+
+def _without_training_state(state):
+    if not isinstance(state, dict):
+        return state
+    return {k: _without_training_state(v) for k, v in state.items()
+            if k not in TRAINING_STATE_KEYS}
+
+
+def _key_count(state) -> int:
+    if not isinstance(state, dict):
+        return 0
+    return len(state) + sum(_key_count(v) for v in state.values())
+
+
+def slim_final_checkpoint(path: str) -> None:
+    """Drop the optimizer state from a finished run's ``model_final.pth`` (atomically).
+
+    The model, its iteration and the hooks' state stay, so the file still loads everywhere
+    (and ``--resume`` of a finished run still stops at once).
+    """
+    if not comm.is_main_process() or not os.path.isfile(path):
+        return
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    # detectron2 nests the optimizer state: checkpoint["trainer"]["_trainer"]["optimizer"].
+    slim = _without_training_state(checkpoint)
+    if _key_count(slim) == _key_count(checkpoint):
+        return
+    buffer = io.BytesIO()
+    torch.save(slim, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 class HandsTrainer(DefaultTrainer):
@@ -21,8 +85,15 @@ class HandsTrainer(DefaultTrainer):
     """
 
     def build_hooks(self):
-        """detectron2's hooks, plus early stopping right after the periodic checkpointer."""
+        """detectron2's hooks, plus early stopping right after the periodic checkpointer.
+
+        The periodic checkpointer keeps the last ``HANDS.CHECKPOINTS_KEPT`` checkpoints (all
+        a resume needs), not every one.
+        """
         built = super().build_hooks()
+        for hook in built:
+            if isinstance(hook, hooks.PeriodicCheckpointer):
+                hook.max_to_keep = max(1, int(self.cfg.HANDS.CHECKPOINTS_KEPT))
         if self.cfg.HANDS.EARLY_STOP.ENABLED:
             after = next(i for i, hook in enumerate(built)
                          if isinstance(hook, hooks.PeriodicCheckpointer))
@@ -36,11 +107,13 @@ class HandsTrainer(DefaultTrainer):
         the end of a full run is (when ``TEST.EVAL_PERIOD`` > 0).
         """
         try:
-            return super().train()
+            results = super().train()
         except TrainingStopped:
             if self.cfg.TEST.EVAL_PERIOD > 0 and self.cfg.DATASETS.TEST:
                 self._last_eval_results = self.test(self.cfg, self.model)
-            return None
+            results = None
+        finish_checkpoints(self.cfg.OUTPUT_DIR, self.cfg.HANDS.KEEP_TRAINING_STATE)
+        return results
 
     @classmethod
     def build_optimizer(cls, cfg, model):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,11 +22,12 @@ from ..data.image_io import read_image
 from ..engine.setup import build_cfg
 from ..errors import UsageError
 from ..repetitive.trained_run import read_trained_run
+from ..resources import PACKAGE
 from ..video.predictor import BatchPredictor
 from .hands import Hands
 
 logger = logging.getLogger(__name__)
-MODEL_ZOO = Path(__file__).resolve().parents[1] / "model_zoo"
+MODEL_ZOO = PACKAGE / "model_zoo"
 DEFAULT_CONFIG = MODEL_ZOO / "hands_default.yaml"
 DEFAULT_WEIGHTS = MODEL_ZOO / "hands_default.pth"
 

@@ -165,3 +165,33 @@ def test_predict_bad_input_is_one_line(tiny_run, photos, tmp_path):
                                           else []))
         assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
         assert words in err, err
+
+
+def test_exported_slim_weights_predict_like_the_run(tiny_run, photos, tmp_path):
+    from d2hands import HandsPredictor
+
+    _, arrays = photos
+    export = ROOT / "tools" / "export_model.py"
+    for half in (False, True):
+        out = tmp_path / ("half" if half else "full") / "hands.pth"
+        out.parent.mkdir()
+        proc = subprocess.run([sys.executable, str(export), "--run", str(tiny_run), "--output",
+                               str(out), *(["--half"] if half else [])], capture_output=True,
+                              text=True, env=tool_env(), timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        saved = torch.load(out, map_location="cpu", weights_only=True)
+        assert set(saved) == {"model", "__author__"}
+        dtypes = {v.dtype for v in saved["model"].values() if v.is_floating_point()}
+        assert dtypes == ({torch.float16} if half else {torch.float32})
+        assert "_BASE_" not in out.with_suffix(".yaml").read_text()
+        original = HandsPredictor.from_run(tiny_run, score_thresh=0.0)(arrays[0])
+        exported = HandsPredictor.from_config(str(out.with_suffix(".yaml")), str(out),
+                                              score_thresh=0.0)(arrays[0])
+        if not half:
+            assert np.array_equal(original.scores, exported.scores)
+            assert np.array_equal(original.masks, exported.masks)
+        else:  # float16 weights: the same top hand, nearly the same score and box
+            assert abs(float(original.scores[0]) - float(exported.scores[0])) < 0.02
+            assert np.abs(original.boxes[0] - exported.boxes[0]).max() < 2.0
+            a, b = original.masks[0], exported.masks[0]
+            assert (a ^ b).sum() <= 0.01 * a.size
