@@ -111,10 +111,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_args(args)
     source = open_input(args.input)
+    predictor = predictor_from_args(args)  # a bad model is refused before anything is written
     log_dir = args.output_dir or args.video_output.parent
     log_dir.mkdir(parents=True, exist_ok=True)
     route_logs(str(log_dir))
-    predictor = predictor_from_args(args)
     writer = PredictionWriter(args.output_dir, args.video_output, source.fps)
     total = source.count if args.max_frames is None else min(source.count or args.max_frames,
                                                              args.max_frames)

@@ -177,6 +177,12 @@ def tool_calls(c):
           "--output-dir", c["out"]], "python/object/apply"),
         ([tools / "inspect_dataset.py", "some_registered_set", "--config-file", c["config"]],
          "python/object/apply"),
+        ([tools / "predict.py", "--input", c["clip"], "--output-dir", c["out"],
+          "--config-file", TINY, "--weights", c["pkl"]], "could run code"),
+        ([tools / "predict.py", "--input", c["clip"], "--output-dir", c["out"], "--run",
+          c["run_config"]], "python/object/apply"),
+        ([tools / "export_model.py", "--config-file", TINY, "--weights", c["pkl"], "--output",
+          c["out"].parent / "x.pth"], "could run code"),
     ]
 
 
