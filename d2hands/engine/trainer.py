@@ -53,6 +53,15 @@ def _without_training_state(state):
             if k not in TRAINING_STATE_KEYS}
 
 
+def _fill_missing(state: dict, fresh: dict) -> None:
+    """Add to ``state`` (in place) the entries of ``fresh`` that it lacks, at every depth."""
+    for key, value in fresh.items():
+        if key not in state:
+            state[key] = value
+        elif isinstance(state[key], dict) and isinstance(value, dict):
+            _fill_missing(state[key], value)
+
+
 def _key_count(state) -> int:
     if not isinstance(state, dict):
         return 0
@@ -131,12 +140,19 @@ class HandsTrainer(DefaultTrainer):
         checkpointer = self.checkpointer
         resuming = resume and checkpointer.has_checkpoint()
         if resuming:
-            load_checked(checkpointer, checkpointer.get_checkpoint_file())
+            load_checked(checkpointer, checkpointer.get_checkpoint_file(),
+                         complete=self._with_training_state)
             self.start_iter = self.iter + 1
         elif self.cfg.MODEL.WEIGHTS:
             load_checked(checkpointer, self.cfg.MODEL.WEIGHTS, checkpointables=[],
                          partial=self.cfg.HANDS.PARTIAL_WEIGHTS,
                          must_load=self.cfg.HANDS.PARTIAL_WEIGHTS_MUST_LOAD)
+
+    def _with_training_state(self, checkpoint: dict) -> dict:
+        """A slim ``model_final.pth`` (no optimizer state) resumes with a fresh optimizer."""
+        if isinstance(checkpoint.get("trainer"), dict):
+            _fill_missing(checkpoint["trainer"], self.state_dict())
+        return checkpoint
 
     @classmethod
     def build_train_loader(cls, cfg):

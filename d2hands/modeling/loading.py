@@ -89,7 +89,7 @@ def _check_required(weights: str, required: list[str], missing: set[str], must_l
 
 
 def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool = False,
-                 must_load: str = ""):
+                 must_load: str = "", complete=None):
     """Load ``weights`` with a detectron2 checkpointer and refuse a load that does not fit.
 
     Args:
@@ -100,6 +100,8 @@ def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool
         partial: See :func:`check_incompatible`.
         must_load: With ``partial``, a regex of the model's parameter names that must all load
             (``HANDS.PARTIAL_WEIGHTS_MUST_LOAD``); empty: no such requirement.
+        complete: A function given the checkpoint dict as read, returning it completed (a
+            resume fills in the optimizer state that a finished run dropped).
 
     Returns:
         What ``Checkpointer.load`` returns (the checkpoint's remaining entries).
@@ -119,7 +121,9 @@ def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool
         return captured["incompatible"]
 
     checkpointer._load_model = capture  # detectron2 only logs the incompatible keys
-    checkpointer._load_file = read_checkpoint  # detectron2's would pickle.load a .pkl
+    # detectron2's own _load_file would pickle.load a .pkl.
+    checkpointer._load_file = (read_checkpoint if complete is None
+                               else lambda path: complete(read_checkpoint(path)))
     try:
         extra = checkpointer.load(weights, checkpointables=checkpointables)
     except (ModelLoadError, UnsafeFileError):

@@ -54,3 +54,22 @@ def test_the_training_state_stays_when_asked(toy_sets, tmp_path):
     train(toy_sets, out, "HANDS.KEEP_TRAINING_STATE", "True", "HANDS.CHECKPOINTS_KEPT", "3")
     final = torch.load(out / "model_final.pth", map_location="cpu", weights_only=True)
     assert "optimizer" in list(walk_keys(final))
+
+
+def test_a_finished_slim_run_continues_when_resumed_with_more_steps(toy_sets, tmp_path):
+    from d2hands.engine import HandsTrainer, build_cfg
+
+    out = tmp_path / "run"
+    train(toy_sets, out)
+    json_path, images = toy_sets["synth"]
+    cfg = build_cfg(TINY, ["DATASETS.REGISTER", json.dumps([["d_synth", str(json_path),
+                                                                str(images)]]),
+                           "DATASETS.TRAIN", '("d_synth",)', "DATASETS.TEST", "()",
+                           "SOLVER.MAX_ITER", "8", "SOLVER.CHECKPOINT_PERIOD", "100",
+                           "OUTPUT_DIR", str(out)])
+    trainer = HandsTrainer(cfg)
+    trainer.resume_or_load(resume=True)  # the slim final checkpoint has no optimizer state
+    assert trainer.start_iter == 6
+    trainer.train()
+    final = torch.load(out / "model_final.pth", map_location="cpu", weights_only=True)
+    assert final["trainer"]["iteration"] == 7
