@@ -16,7 +16,14 @@ import yaml
 from .errors import ConfigError, UnsafeFileError
 
 BASE_KEY = "_BASE_"
+# yacs reports an unknown key with KeyError, a type clash with ValueError/AssertionError.
+YACS_ERRORS = (KeyError, AssertionError, ValueError, TypeError, AttributeError)
 MAX_BASE_DEPTH = 32
+
+
+def _yacs_message(exc: Exception) -> str:
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    return " ".join(str(message).split())
 
 
 def _mark(exc: yaml.MarkedYAMLError, path: str) -> str:
@@ -93,10 +100,8 @@ def merge_config_file(cfg, path: str) -> None:
     check_config_chain(path)
     try:
         cfg.merge_from_file(path, allow_unsafe=False)
-    except (KeyError, AssertionError, ValueError, TypeError, AttributeError) as exc:
-        # yacs reports an unknown key with KeyError, a type clash with ValueError/AssertionError.
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        raise ConfigError(f"config {path}: {' '.join(str(message).split())}") from None
+    except YACS_ERRORS as exc:
+        raise ConfigError(f"config {path}: {_yacs_message(exc)}") from None
 
 
 def _finite(value) -> bool:
@@ -141,7 +146,6 @@ def merge_config_opts(cfg, opts: list[str]) -> None:
     """
     try:
         cfg.merge_from_list(list(opts))
-    except (KeyError, AssertionError, ValueError, TypeError, AttributeError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    except YACS_ERRORS as exc:
         raise ConfigError(f"config override {' '.join(map(str, opts))}: "
-                          f"{' '.join(str(message).split())}") from None
+                          f"{_yacs_message(exc)}") from None

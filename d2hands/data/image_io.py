@@ -13,7 +13,9 @@ mapper).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -51,6 +53,20 @@ def _to_8bit(image: Image.Image) -> Image.Image:
         image.mode == "P" and "transparency" in image.info) else image.convert("RGB")
 
 
+@contextlib.contextmanager
+def _decoded(path: str | os.PathLike) -> Iterator[Image.Image]:
+    """The image of ``path``, decoded whole; any failure is an ``ImageReadError``."""
+    try:
+        with Image.open(path) as raw:
+            raw.load()  # decode everything now: truncated or corrupted data raises here
+            yield raw
+    except FileNotFoundError:
+        raise ImageReadError(path, "missing image file") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        reason = " ".join(str(exc).split())[:120]
+        raise ImageReadError(path, f"unreadable image ({reason})") from None
+
+
 def open_image(path: str | os.PathLike) -> Image.Image:
     """Open, fully decode and orient an image; 8-bit ``L`` (gray files) or ``RGB``.
 
@@ -58,16 +74,8 @@ def open_image(path: str | os.PathLike) -> Image.Image:
         ImageReadError: If the file is missing, not an image, or its data is corrupted.
 
     """
-    try:
-        with Image.open(path) as raw:
-            raw.load()  # decode everything now: truncated or corrupted data raises here
-            oriented = ImageOps.exif_transpose(raw)
-            return _to_8bit(oriented)
-    except FileNotFoundError:
-        raise ImageReadError(path, "missing image file") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        reason = " ".join(str(exc).split())[:120]
-        raise ImageReadError(path, f"unreadable image ({reason})") from None
+    with _decoded(path) as raw:
+        return _to_8bit(ImageOps.exif_transpose(raw))
 
 
 def read_image(file_name: str | os.PathLike, format: str | None = None) -> np.ndarray:
@@ -102,16 +110,9 @@ def oriented_size(path: str | os.PathLike) -> tuple[int, int]:
         ImageReadError: If the file cannot be decoded.
 
     """
-    try:
-        with Image.open(path) as raw:
-            raw.load()
-            width, height = raw.size
-            orientation = raw.getexif().get(EXIF_ORIENTATION, 1)
-    except FileNotFoundError:
-        raise ImageReadError(path, "missing image file") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        reason = " ".join(str(exc).split())[:120]
-        raise ImageReadError(path, f"unreadable image ({reason})") from None
+    with _decoded(path) as raw:
+        width, height = raw.size
+        orientation = raw.getexif().get(EXIF_ORIENTATION, 1)
     return (height, width) if orientation in _TRANSPOSED else (width, height)
 
 
