@@ -32,15 +32,6 @@ DEFAULT_CONFIG = MODEL_ZOO / "hands_default.yaml"
 DEFAULT_WEIGHTS = MODEL_ZOO / "hands_default.pth"
 
 
-def _on_this_machine(opts: list[str], config_file: str) -> list[str]:
-    """``MODEL.DEVICE cpu`` after ``opts`` when the config asks for a GPU this machine lacks."""
-    cfg = build_cfg(config_file, opts)
-    if str(cfg.MODEL.DEVICE).startswith("cuda") and not torch.cuda.is_available():
-        logger.info("no CUDA GPU: running %s on the CPU", config_file)
-        return [*opts, "MODEL.DEVICE", "cpu"]
-    return opts
-
-
 def as_bgr(image) -> np.ndarray:
     """A BGR ``H x W x 3`` uint8 array from an array (gray, BGR, BGRA) or an image file path.
 
@@ -82,9 +73,16 @@ class HandsPredictor:
     @classmethod
     def from_config(cls, config_file: str, weights: str, opts: Sequence[str] = (),
                     score_thresh: float | None = None) -> HandsPredictor:
-        """A predictor of a config file and a checkpoint (plus ``KEY VALUE`` opts)."""
-        opts = _on_this_machine(list(opts), config_file)
-        return cls(build_cfg(config_file, opts), weights, score_thresh)
+        """A predictor of a config file and a checkpoint (plus ``KEY VALUE`` opts).
+
+        A config that asks for a GPU this machine lacks runs on the CPU.
+        """
+        cfg = build_cfg(config_file, list(opts), freeze=False)
+        if str(cfg.MODEL.DEVICE).startswith("cuda") and not torch.cuda.is_available():
+            logger.info("no CUDA GPU: running %s on the CPU", config_file)
+            cfg.MODEL.DEVICE = "cpu"
+        cfg.freeze()
+        return cls(cfg, weights, score_thresh)
 
     @classmethod
     def from_run(cls, run_dir: str | os.PathLike, session: int | None = None,
