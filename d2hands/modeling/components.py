@@ -8,10 +8,10 @@ probability inside, its box the component's bounding box.
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
 import torch
 from detectron2.structures import Boxes, Instances
+
+from ..runtime.postprocess import component_hands
 
 
 def component_instances(probability: torch.Tensor, threshold: float = 0.5, min_area: int = 0,
@@ -29,27 +29,11 @@ def component_instances(probability: torch.Tensor, threshold: float = 0.5, min_a
         ``pred_boxes`` (XYXY, exclusive right/bottom edge as detectron2 draws masks' boxes) and
         ``pred_classes`` (all 0), sorted by decreasing score.
     """
-    prob = probability.detach().to("cpu", torch.float32)
-    height, width = prob.shape
-    hand = (prob > threshold).numpy().astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(hand, connectivity=8)
-    labels_t = torch.from_numpy(labels.astype(np.int64))
-    found = []
-    for label in range(1, count):
-        if stats[label, cv2.CC_STAT_AREA] < max(min_area, 1):
-            continue
-        mask = labels_t == label
-        found.append((float(prob[mask].mean()), label, mask))
-    found.sort(key=lambda item: (-item[0], item[1]))
-    found = found[:max_instances]
-    instances = Instances((height, width))
-    instances.pred_masks = (torch.stack([m for *_, m in found]) if found
-                            else torch.zeros((0, height, width), dtype=torch.bool))
-    instances.scores = torch.tensor([s for s, *_ in found], dtype=torch.float32)
-    boxes = [[stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_TOP],
-              stats[label, cv2.CC_STAT_LEFT] + stats[label, cv2.CC_STAT_WIDTH],
-              stats[label, cv2.CC_STAT_TOP] + stats[label, cv2.CC_STAT_HEIGHT]]
-             for _, label, _ in found]
-    instances.pred_boxes = Boxes(torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4))
-    instances.pred_classes = torch.zeros(len(found), dtype=torch.int64)
+    prob = probability.detach().to("cpu", torch.float32).numpy()
+    hands = component_hands(prob, threshold, min_area, max_instances)
+    instances = Instances(prob.shape)
+    instances.pred_masks = torch.from_numpy(hands.masks)
+    instances.scores = torch.from_numpy(hands.scores)
+    instances.pred_boxes = Boxes(torch.from_numpy(hands.boxes))
+    instances.pred_classes = torch.zeros(len(hands), dtype=torch.int64)
     return instances

@@ -31,7 +31,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--session", metavar="K", type=int,
                        help="with --run: a repetitive run's session K instead of the chosen one")
     model.add_argument("--config-file", metavar="CFG", help="the model's config (with --weights)")
-    model.add_argument("--weights", metavar="W", help="its checkpoint (.pth)")
+    model.add_argument("--weights", metavar="W",
+                       help="its checkpoint (.pth); or alone, an exported .onnx/.ts model "
+                            "(tools/export_model.py)")
     model.add_argument("--score-thresh", metavar="S", type=float, default=None,
                        help="score from which a prediction is a hand (default: the model's "
                             "HANDS.SCORE_THRESH)")
@@ -46,6 +48,13 @@ def predictor_from_args(args: argparse.Namespace):
     if args.run and (args.config_file or args.weights):
         raise UsageError("--run DIR names the config and weights; it does not go with "
                          "--config-file/--weights")
+    from ..runtime.exported import exported_format
+
+    if args.weights and exported_format(args.weights) and not args.config_file:
+        if args.opts:
+            raise UsageError("an exported model carries its config: KEY VALUE opts do not "
+                             "apply to it")
+        return HandsPredictor.from_exported(args.weights, args.score_thresh)
     if bool(args.config_file) != bool(args.weights):
         raise UsageError("give both --config-file CFG and --weights W (or --run DIR)")
     if args.run:

@@ -10,9 +10,9 @@ import numpy as np
 from detectron2.data import MetadataCatalog
 
 from ..io_utils import write_bytes_atomic
+from ..runtime.hands import Hands
 from ..video.drawing import HandsVideoVisualizer
 from ..video.writer import SafeVideoWriter
-from .hands import Hands
 
 RESULTS_FILE = "predictions.json"
 KINDS = ("overlay", "instances", "mask")
@@ -51,7 +51,7 @@ class PredictionWriter:
     def write(self, name: str, image: np.ndarray, hands: Hands) -> None:
         """Write one image's outputs (and its video frame)."""
         self.count += 1
-        overlay = self.visualizer.draw(image, hands.instances, bgr=True)
+        overlay = self.visualizer.draw(image, hands.to_instances(), bgr=True)
         if self.out_dir is not None:
             if "overlay" in self.kinds:
                 ok, jpg = cv2.imencode(".jpg", overlay, [cv2.IMWRITE_JPEG_QUALITY, 92])

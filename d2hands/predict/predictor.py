@@ -23,8 +23,8 @@ from ..engine.setup import build_cfg
 from ..errors import UsageError
 from ..repetitive.trained_run import read_trained_run
 from ..resources import PACKAGE
+from ..runtime.hands import Hands
 from ..video.predictor import BatchPredictor
-from .hands import Hands
 
 logger = logging.getLogger(__name__)
 MODEL_ZOO = PACKAGE / "model_zoo"
@@ -114,6 +114,21 @@ class HandsPredictor:
                              "is missing); give --run DIR or --config-file and --weights")
         return cls.from_config(str(DEFAULT_CONFIG), str(DEFAULT_WEIGHTS), opts, score_thresh)
 
+    @staticmethod
+    def from_exported(path: str | os.PathLike, score_thresh: float | None = None):
+        """A model exported by ``tools/export_model.py --format onnx|torchscript``.
+
+        Returns:
+            A predictor called like a ``HandsPredictor`` (an image or path in, :class:`Hands`
+            out), running :class:`~d2hands.runtime.ExportedPredictor` on ONNX Runtime or
+            TorchScript.
+
+        Raises:
+            ExportError: if the file is not a d2hands export.
+
+        """
+        return _ExportedWithPaths(path, score_thresh)
+
     def __call__(self, image) -> Hands:
         """The hands in one image (a BGR uint8 array, as ``cv2.imread`` gives, or a path)."""
         return self.predict_batch([image])[0]
@@ -129,3 +144,19 @@ class HandsPredictor:
             return []
         outputs = self._model(frames)
         return [Hands.from_instances(out[out.scores >= self.score_thresh]) for out in outputs]
+
+
+class _ExportedWithPaths:
+    """An ``ExportedPredictor`` that, like ``HandsPredictor``, also takes paths and gray images."""
+
+    def __init__(self, path, score_thresh):
+        from ..runtime.exported import ExportedPredictor
+
+        self.exported = ExportedPredictor(path, score_thresh)
+        self.score_thresh = self.exported.score_thresh
+
+    def __call__(self, image) -> Hands:
+        return self.exported(as_bgr(image))
+
+    def predict_batch(self, images: Sequence) -> list[Hands]:
+        return [self(image) for image in images]

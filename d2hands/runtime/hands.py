@@ -39,6 +39,28 @@ class Hands:
         return cls(masks, instances.pred_boxes.tensor.numpy().astype(np.float32),
                    instances.scores.numpy().astype(np.float32), instances)
 
+    def above(self, score_thresh: float) -> Hands:
+        """The hands scoring at least ``score_thresh`` (order kept)."""
+        keep = self.scores >= score_thresh
+        if keep.all():
+            return self
+        instances = None if self.instances is None else self.instances[keep.tolist()]
+        return Hands(self.masks[keep], self.boxes[keep], self.scores[keep], instances)
+
+    def to_instances(self):
+        """The hands as a detectron2 ``Instances`` (made from the arrays when not kept)."""
+        if self.instances is not None:
+            return self.instances
+        import torch
+        from detectron2.structures import Boxes, Instances
+
+        instances = Instances(self.image_size)
+        instances.pred_masks = torch.from_numpy(self.masks)
+        instances.pred_boxes = Boxes(torch.from_numpy(self.boxes))
+        instances.scores = torch.from_numpy(self.scores)
+        instances.pred_classes = torch.zeros(len(self), dtype=torch.int64)
+        return instances
+
     def union(self) -> np.ndarray:
         """``H x W`` bool: where any hand is."""
         return self.masks.any(axis=0) if len(self) else np.zeros(self.image_size, bool)
