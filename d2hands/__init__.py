@@ -7,6 +7,8 @@
 import logging
 import warnings
 
+from .lazy import lazy_getattr
+
 __version__ = "0.1.0"
 __all__ = ["Hands", "HandsPredictor"]
 
@@ -18,11 +20,5 @@ logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 # torch notes, once per process, that detectron2's is_fx_tracing() covers torch.export too.
 logging.getLogger("torch.fx._symbolic_trace").setLevel(logging.ERROR)
 
-
-def __getattr__(name: str):
-    # Imported on first use: ``import d2hands`` stays free of torch and detectron2.
-    if name in __all__:
-        from . import predict
-
-        return getattr(predict, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Imported on first use: ``import d2hands`` stays free of torch and detectron2.
+__getattr__ = lazy_getattr(__name__, {name: ".predict" for name in __all__})

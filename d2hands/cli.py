@@ -27,7 +27,15 @@ def _one_line_error(parser: argparse.ArgumentParser, message: str):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse's parser whose errors are one ``error: ...`` line and exit status 2."""
+    """argparse's parser whose errors are one ``error: ...`` line and exit status 2.
+
+    Options are spelled out: no prefix abbreviations, so a removed spelling (``--out``) is an
+    error rather than a silent match of another option.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         """Print one line (not usage + message) and exit 2."""

@@ -41,6 +41,9 @@ def add_hands_config(cfg: CN) -> None:
             paper's): the hand and pixel metrics of evaluation, ``HandsPredictor``,
             ``tools/predict.py`` and videos all use it (:func:`score_threshold`). COCO AP uses
             every prediction that ``MODEL.ROI_HEADS.SCORE_THRESH_TEST`` lets through.
+        HANDS.FLIP_TTA: test-time augmentation for Mask R-CNN (detectron2's
+            ``GeneralizedRCNNWithTTA`` at the test size, with a horizontal flip): boxes of both
+            passes merged by NMS, masks averaged; about twice the inference time.
         HANDS.EVAL_SCORE_THRESH: deprecated spelling of ``HANDS.SCORE_THRESH``; where set
             (not None) it still wins, with a note in the log.
         HANDS.EVAL_IOU_THRESH: minimum mask IoU of a prediction matched to a hand (default
@@ -80,6 +83,7 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.SUBSET_DATASET = ""
     cfg.HANDS.SCORE_THRESH = DEFAULT_SCORE_THRESH
     cfg.HANDS.EVAL_SCORE_THRESH = None  # deprecated: HANDS.SCORE_THRESH
+    cfg.HANDS.FLIP_TTA = False  # Mask R-CNN: also predict on the mirrored image and merge
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False
@@ -135,6 +139,8 @@ def add_composite_config(cfg: CN) -> None:
     c.JPEG_PROB = 0.3
     c.JPEG_QUALITY = [40, 95]
     c.GRAY_PROB = 0.05
+    c.DISTRACTORS = [0, 0]  # min, max unlabelled non-hand cut-outs pasted like the hands
+    c.BLEND_MODES = ["feather"]  # per paste, drawn from: none, feather, gaussian, poisson
     j = cfg.HANDS.SCALE_JITTER = CN()
     j.ENABLED = False
     j.MIN_SCALE = 0.3

@@ -49,6 +49,8 @@ ROWS = {
     "copy_paste": "+ real-hand copy-paste",
     "lsj": "+ large scale jitter",
     "last_real": "+ a real-heavy last session (lr / 5)",
+    "whole_real": "lsj + the real photos also kept whole (real20 x5 uncomposited)",
+    "distractors": "lsj + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
@@ -119,6 +121,13 @@ def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
         "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",
         '[["real20", 10.0]]', "HANDS.SUBSET_DATASET", renders]
     order = ["composite", "copy_paste", "lsj", "last_real"]
+    if row == "whole_real":  # lsj, plus real20 again under a name compositing leaves alone
+        return with_opts(row_args("lsj", out, steps, seed), {
+            "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp")',
+            "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0]]'})
+    if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
+        return [*row_args("lsj", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
+                "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
     if row not in order:
         return args
     added = order[:order.index(row) + 1]
@@ -133,6 +142,14 @@ def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
             "--lr", ",".join([str(lr)] * 4 + [str(lr / 5)]),
             "--session-data", "last=real20_comp:1"]
         args[args.index("HANDS.COMPOSITE.DATASETS") + 1] = '["photo", "real20", "real20_comp"]'
+    return args
+
+
+def with_opts(args: list[str], values: dict[str, str]) -> list[str]:
+    """``args`` with the values of some trailing ``KEY VALUE`` options replaced."""
+    args = list(args)
+    for key, value in values.items():
+        args[args.index(key) + 1] = value
     return args
 
 

@@ -1,6 +1,8 @@
-"""Mean +- std tables over seeds of the experiments/protocol.py rows, for docs/RESULTS.md.
+"""Mean +- std tables over seeds of the experiments/protocol.py rows, for the docs.
 
     python experiments/protocol_report.py [--records docs/results/protocol/3000steps]
+    python experiments/protocol_report.py --table zoo        # docs/MODEL_ZOO.md's table
+    python experiments/protocol_report.py --table headline   # the README's table
     python experiments/protocol_report.py --run runs/protocol --table unet
 
 The recipe tables come from the committed records of ``experiments/protocol.py`` (one JSON per
@@ -85,15 +87,69 @@ def table(source: Path, held: str, rows: dict[str, str] = TABLES["recipes"],
     return "\n".join(lines) + "\n"
 
 
+# Per-frame cost at 320 px on 2 cores (docs/BENCHMARKS.md, bench_predict_speed.py, 2026-12-05).
+SPEED = {"mask_rcnn": "105 / 153", "mediapipe": "22"}
+HEADLINE = {"lsj": "best recipe: renders + real x10, composited, copy-paste, scale jitter",
+            "real": "real photos only (20 train + 5 val)",
+            "synthetic": "the default model: renders only (licence-clean, ships)",
+            "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)"}
+SHORT = {"own25": "own25", "fist100": "fist_100", "multi": "multi"}
+
+
+def _scores(records: Path, row: str, path: tuple[str, ...]) -> tuple[list[str], int]:
+    seeds = 0
+    cells = []
+    for held in HELD_OUT:
+        metrics = record_metrics(records, row, held)
+        seeds = max(seeds, len(metrics))
+        cells.append(cell([v for m in metrics if (v := _value(m, path)) is not None]))
+    return cells, seeds
+
+
+def zoo_table(records: Path) -> str:
+    """One row per recipe: its data, seeds, hands F1 and pixel F1 on every held-out set."""
+    sets = " / ".join(SHORT[h] for h in HELD_OUT)
+    lines = [f"| row | training data | seeds | hands F1 ({sets}) | pixel F1 ({sets}) | "
+             "ms/frame (ONNX / eager) |", "|" + " --- |" * 6]
+    for row, label in ROWS.items():
+        f1, seeds = _scores(records, row, ("hands", "F1"))
+        if not seeds:
+            continue
+        pixel, _ = _scores(records, row, ("pixel", "F1"))
+        speed = SPEED["mediapipe" if row == "mediapipe" else "mask_rcnn"]
+        lines.append(f"| `{row}` | {label} | {seeds} | {' / '.join(f1)} | "
+                     f"{' / '.join(pixel)} | {speed} |")
+    return "\n".join(lines) + "\n"
+
+
+def headline_table(records: Path) -> str:
+    """The README's table: the best recipe, real photos only, the default model, MediaPipe."""
+    head = " | ".join(f"{SHORT[h]} F1 (pixel F1)" for h in HELD_OUT)
+    lines = [f"| model | {head} |", "|" + " --- |" * (len(HELD_OUT) + 1)]
+    for row, label in HEADLINE.items():
+        f1, seeds = _scores(records, row, ("hands", "F1"))
+        pixel, _ = _scores(records, row, ("pixel", "F1"))
+        if seeds:
+            lines.append(f"| {label} | " + " | ".join(
+                f"{a.split(' ')[0]} ({b.split(' ')[0]})" for a, b in zip(f1, pixel, strict=True))
+                + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     """Print every held-out set's table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", default=str(records_dir(3000, RECORDS)),
                         help="the recipe rows' records (experiments/protocol.py --records)")
     parser.add_argument("--run", default="runs/protocol", help="the U-Net rows' run folder")
-    parser.add_argument("--table", choices=sorted(TABLES), default="recipes",
-                        help="the recipe rows of issue 14, or the U-Net rows (unet_table.py)")
+    parser.add_argument("--table", choices=[*sorted(TABLES), "zoo", "headline"],
+                        default="recipes",
+                        help="the recipe rows of issue 14, the U-Net rows (unet_table.py), the "
+                             "model zoo's table or the README's")
     args = parser.parse_args()
+    if args.table in ("zoo", "headline"):
+        print((zoo_table if args.table == "zoo" else headline_table)(Path(args.records)), end="")
+        return
     source, metrics_of = ((Path(args.records), record_metrics) if args.table == "recipes"
                           else (Path(args.run), run_metrics))
     if not source.is_dir():

@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     """CLI entry point."""
     ap = OneLineParser(prog="python -m synth.contact_sheet", description=__doc__)
     ap.add_argument("out_dirs", nargs="+", help="render folders (several: one block each)")
-    ap.add_argument("--output", "--out", dest="out", required=True, help="PNG file to write")
+    ap.add_argument("--output", dest="out", required=True, help="PNG file to write")
     ap.add_argument("--count", type=int, default=TILES)
     args = ap.parse_args(argv)
     try:

@@ -108,8 +108,8 @@ def main(argv=None) -> int:
     """CLI entry point."""
     ap = OneLineParser(prog="python -m synth.merge", description=__doc__.split("\n")[0])
     ap.add_argument("dirs", nargs="+", help="shard output folders")
-    ap.add_argument("--output", "--out", dest="out", required=True,
-                    help="merged annotations.json to write (--out: old spelling)")
+    ap.add_argument("--output", dest="out", required=True,
+                    help="merged annotations.json to write")
     args = ap.parse_args(argv)
     try:
         merged = merge(args.dirs, args.out)

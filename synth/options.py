@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="render_poses.py",
         description="Render the L2/L11 pose grid of a right hand with exact COCO masks.")
     add = ap.add_argument
-    add("--output-dir", "--out", dest="out", required=True,
-        help="output folder (images/, annotations.json; --out: old spelling)")
+    add("--output-dir", dest="out", required=True,
+        help="output folder (images/, annotations.json)")
     add("--structures", default=",".join(STRUCTURES), help="comma list of L2, L11")
     add("--step", default=str(DEFAULT_STEP), help="grid step in degrees (divides 360)")
     add("--resolution", default="1280x720", help="WIDTHxHEIGHT")
@@ -226,7 +226,7 @@ def check_writable(out: str) -> None:
             f.write(b"ok")
         os.remove(probe)
     except OSError as exc:
-        raise OptionError(f"cannot write to --out {out!r}: {exc.strerror or exc}") from None
+        raise OptionError(f"cannot write to --output-dir {out!r}: {exc.strerror or exc}") from None
 
 
 def parse_options(argv: list[str]) -> Options:

@@ -2,7 +2,7 @@
 
 A pose is kept when all three hold, seen from the default camera:
 
-1. **Joint limits**: every field lies inside ``synth.pose.field_limits()``.
+1. **Joint limits**: every field lies inside ``synth.pose_fields.field_limits()``.
 2. **Not hidden behind the forearm**: at most ``MAX_OCCLUDED`` of the hand's sample points (bone
    heads, tails and midpoints, palm centre) have their line of sight to the camera pass through
    the forearm (a cylinder of radius ``FOREARM_RADII[1]`` from the elbow to just short of the
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from synth.camera import to_camera
-from synth.pose import FIELD_INDEX, field_limits
+from synth.pose_fields import FIELD_INDEX, field_limits
 from synth.skeleton import BONES, FOREARM_RADII, forward_kinematics
 
 MAX_OCCLUDED = 0.3

@@ -17,7 +17,8 @@ axes {v4, v5} with the fingers in bind pose; **L11** is the same rotation grid w
 states changing {v4, v5, v9..v28}. At a 2-degree step each axis takes 180 values in [-180, 180),
 so 32,400 poses per structure. ``forward_kinematics`` poses the skeleton of ``synth.skeleton``;
 ``plausible`` applies the rule documented in ``synth.plausibility`` (45,498 of the 64,800 default
-poses are kept); ``python -m synth.pose --count`` prints the counts.
+poses are kept); ``python -m synth.pose --count`` prints the counts. ``FIELDS``,
+``FIELD_INDEX``, ``JOINT_LIMITS`` and ``field_limits`` live in ``synth.pose_fields``.
 """
 
 from __future__ import annotations
@@ -28,35 +29,19 @@ import time
 import numpy as np
 
 from synth.argparsing import OneLineParser
+from synth.plausibility import plausible_mask
+from synth.pose_fields import (  # noqa: F401 - JOINT_LIMITS, field_limits re-exported
+    FIELD_INDEX,
+    FIELDS,
+    JOINT_LIMITS,
+    field_limits,
+)
 from synth.skeleton import FINGERS
 
-FIELDS = ("tx", "ty", "tz", "rx", "ry", "rz", "wrist_flex", "wrist_dev")
-for _f in FINGERS:
-    FIELDS += (f"{_f}_mcp_flex", f"{_f}_mcp_abd", f"{_f}_pip", f"{_f}_dip")
-FIELDS += ("thumb_cmc_flex", "thumb_cmc_abd", "thumb_mcp", "thumb_ip")
-FIELD_INDEX = {name: i for i, name in enumerate(FIELDS)}
 STRUCTURES = ("L2", "L11")
 DEFAULT_STEP = 2.0
 DEFAULT_SEED = 0
-
-# Joint limits (degrees) that the finger schedule respects; checked by the plausibility rule.
-JOINT_LIMITS = {"mcp_flex": (-10.0, 90.0), "mcp_abd": (-10.0, 20.0), "pip": (0.0, 110.0),
-                "dip": (0.0, 80.0), "thumb_cmc_flex": (-10.0, 55.0),
-                "thumb_cmc_abd": (-10.0, 50.0), "thumb_mcp": (0.0, 60.0),
-                "thumb_ip": (-10.0, 80.0)}
 _ABD_RANGE = {"index": 15.0, "middle": 6.0, "ring": 9.0, "little": 18.0}
-
-
-def field_limits() -> np.ndarray:
-    """Return a (28, 2) array of (low, high) limits per field; globals are unbounded."""
-    lim = np.full((len(FIELDS), 2), [-np.inf, np.inf])
-    for name, i in FIELD_INDEX.items():
-        key = name if name.startswith("thumb") else name.split("_", 1)[-1]
-        if key in JOINT_LIMITS:
-            lim[i] = JOINT_LIMITS[key]
-    lim[FIELD_INDEX["wrist_flex"]] = (-70.0, 80.0)
-    lim[FIELD_INDEX["wrist_dev"]] = (-30.0, 20.0)
-    return lim
 
 
 def as_dict(pose) -> dict:
@@ -172,8 +157,6 @@ def forward_kinematics(poses) -> dict:
 
 def plausible(poses) -> np.ndarray:
     """Boolean mask of plausible poses (the rule is documented in ``synth.plausibility``)."""
-    from synth.plausibility import plausible_mask
-
     return plausible_mask(np.asarray(poses, float).reshape(-1, len(FIELDS)))
 
 

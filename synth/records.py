@@ -91,7 +91,7 @@ def check_run_config(out: str, config: dict) -> None:
             old = json.load(f)
         diff = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
         if diff:
-            raise ValueError(f"--out {out!r} holds a run with other settings "
+            raise ValueError(f"--output-dir {out!r} holds a run with other settings "
                              f"({', '.join(diff)}); use a new folder")
         return
     atomic_write_json(path, config, indent=1)

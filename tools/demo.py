@@ -21,9 +21,9 @@ from d2hands.errors import UsageError
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", "--output", dest="output", type=Path,
+    parser.add_argument("--output-dir", dest="output", type=Path,
                         default=Path("demo_output"),
-                        help="folder for everything the demo writes (--output: old spelling)")
+                        help="folder for everything the demo writes")
     parser.add_argument("--real", type=Path, default=None,
                         help="real photos to evaluate on: a folder with images/ and masks/")
     parser.add_argument("--images", type=int, default=300, help="poses to render")

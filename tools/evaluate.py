@@ -27,13 +27,12 @@ a table. Invalid input: one ``error: ...`` line on stderr, exit status 2, nothin
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from d2hands.cli import ArgumentParser, cli_status
+from d2hands.predict.cli import add_model_arguments
 
 DEFAULT_IOU_THRESH = 0.5
 
@@ -47,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_argument_group("predictions to score (model-free mode)")
     source.add_argument("--predictions", metavar="RESULTS.json",
                         help="COCO results list (image_id, category_id, segmentation, score)")
-    add_model_arguments(parser)
+    add_model_arguments(parser, default_model=False)  # --score-thresh too (model-free: 0.7)
     data = parser.add_argument_group("ground truth")
     data.add_argument("--coco", metavar="JSON", help="COCO ground-truth JSON")
     data.add_argument("--image-root", metavar="DIR",
@@ -66,37 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
                       help="smallest mask component (pixels) that counts as a hand (default 64)")
     data.add_argument("--skip-missing", action="store_true",
                       help="leave out photos without a mask instead of failing")
-    parser.add_argument("--output-dir", "--output", dest="output", required=True, metavar="OUT",
-                        help="output folder (--output: old spelling)")
-    parser.add_argument("--score-thresh", type=float, default=None, metavar="S",
-                        help="minimum score of a prediction for the hand and pixel metrics "
-                        "(default: the config's HANDS.SCORE_THRESH in model mode, else "
-                        "0.7; COCO AP uses all predictions)")
+    parser.add_argument("--output-dir", dest="output", required=True, metavar="OUT",
+                        help="output folder")
     parser.add_argument("--iou-thresh", type=float, default=None, metavar="T",
                         help="minimum mask IoU to match a prediction to a hand (default: the "
                         "config's HANDS.EVAL_IOU_THRESH in model mode, else 0.5)")
     parser.add_argument("--save-vis", type=int, default=0, metavar="K",
                         help="draw the K worst images by pixel F1 into OUT/vis (default: 0)")
+    parser.add_argument("--errors", action="store_true",
+                        help="classify every false detection (duplicate, part of a hand, "
+                        "mislocalised, background) and miss (size, truncated, touching, below "
+                        "the threshold), with the F1 gained if each were fixed: "
+                        "metrics.json's 'errors', OUT/errors/ (a CSV and contact sheets)")
     parser.add_argument("--quiet", action="store_true", help="do not print the metrics table")
     parser.add_argument("--verbose", action="store_true",
                         help="model mode: show detectron2's log (model loading, inference)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, metavar="KEY VALUE",
                         help="model mode: config overrides, e.g. MODEL.DEVICE cpu")
     return parser
-
-
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of the model mode (--run, or --config-file and --weights)."""
-    model = parser.add_argument_group("model (model mode)")
-    model.add_argument("--run", metavar="DIR",
-                       help="a finished training run (repetitive_train.py or train_net.py "
-                       "output folder): its config, opts and final weights")
-    model.add_argument("--session", metavar="K", type=int,
-                       help="with --run: a repetitive run's session K instead of the session "
-                       "the run chose")
-    model.add_argument("--config-file", metavar="CFG", help="the model's config YAML")
-    model.add_argument("--weights", metavar="W",
-                       help="trained checkpoint (.pth/.pkl), overrides MODEL.WEIGHTS")
 
 
 def _use_run(args: argparse.Namespace) -> None:
@@ -178,22 +164,11 @@ def _check_spared_inputs(args: argparse.Namespace) -> None:
     written = ("metrics.json", "per_image.csv", "predictions.json", "ground_truth.json")
     outputs = {f"--output-dir's {name}": os.path.join(args.output, name) for name in written}
     outputs["--output-dir's vis/"] = os.path.join(args.output, "vis")
+    outputs["--output-dir's errors/"] = os.path.join(args.output, "errors")
     check_outputs_spare_inputs(outputs, {
         "--predictions": args.predictions, "--coco": args.coco, "--weights": args.weights,
         "--config-file": args.config_file, "--image-root": args.image_root,
         "--images": args.images, "--masks": args.masks, "--boxes": args.boxes})
-
-
-def _quiet_libraries(verbose: bool) -> None:
-    if verbose:
-        from detectron2.utils.logger import setup_logger
-
-        setup_logger(name="detectron2")
-        setup_logger(name="d2hands")
-        return
-    warnings.filterwarnings("ignore")  # torch/detectron2 deprecation chatter
-    for name in ("detectron2", "fvcore", "d2hands", "torch"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def run_model_mode(args: argparse.Namespace) -> int:
@@ -205,9 +180,10 @@ def run_model_mode(args: argparse.Namespace) -> int:
         evaluate_checkpoint,
         write_run,
     )
+    from d2hands.engine.setup import route_logs
     from d2hands.evaluation.report import format_table
 
-    _quiet_libraries(args.verbose)  # after the imports: torch sets its loggers' levels there
+    route_logs(None, verbose=args.verbose)  # no file: bad input must leave OUT unwritten
 
     if args.dataset is not None:
         source = DatasetSource(args.dataset)
@@ -218,9 +194,13 @@ def run_model_mode(args: argparse.Namespace) -> int:
                               args.skip_missing)
     run = evaluate_checkpoint(args.config_file, args.weights, source, args.opts,
                               args.score_thresh, args.iou_thresh)
-    written = write_run(run, args.output, args.save_vis)
+    written = write_run(run, args.output, args.save_vis, args.errors)
     if not args.quiet:
         print(format_table(run.evaluation.metrics))
+        if args.errors:
+            from d2hands.evaluation.error_report import format_errors
+
+            print(format_errors(run.evaluation.metrics["errors"]))
         print(f"\nwrote {', '.join(written)} to {args.output}")
     return 0
 
@@ -239,6 +219,7 @@ def run_predictions_mode(args: argparse.Namespace) -> int:
         save_vis=args.save_vis,
         image_root=args.image_root,
         stream=None if args.quiet else sys.stdout,
+        errors=args.errors,
     )
     if not args.quiet:
         print(f"\nwrote {os.path.join(args.output, 'metrics.json')} and per_image.csv")

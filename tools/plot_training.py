@@ -15,8 +15,8 @@ def main(argv=None) -> None:
     """Write the plots and print their paths."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="one or two repetitive_train.py runs")
-    parser.add_argument("--output-dir", "--out", dest="out", type=Path,
-                        help="output folder (default: FIRST_RUN/plots; --out: old spelling)")
+    parser.add_argument("--output-dir", dest="out", type=Path,
+                        help="output folder (default: FIRST_RUN/plots)")
     args = parser.parse_args(argv)
     if len(args.runs) > 2:
         parser.error("give at most two runs (repetitive and conventional)")

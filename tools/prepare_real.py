@@ -22,8 +22,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="folder of <image base name>.png masks: 0/N (any N, any bit depth), "
                              "label indices 1..64 (one hand each), anti-aliased (hand from half "
                              "of the bit depth's full scale) or alpha-only")
-    parser.add_argument("--output", "--out", dest="out", type=Path, required=True,
-                        help="COCO JSON to write (--out: old spelling)")
+    parser.add_argument("--output", dest="out", type=Path, required=True,
+                        help="COCO JSON to write")
     parser.add_argument("--boxes", type=Path, default=None,
                         help="optional folder of <image base name>.txt files, 'x y w h' per hand, "
                              "to split touching hands")

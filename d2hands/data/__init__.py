@@ -9,8 +9,7 @@ The detectron2 parts (``load_hands_coco``, ``register_hands_dataset``, the train
 are imported on first use.
 """
 
-import importlib
-
+from ..lazy import lazy_getattr
 from .coco_format import HandsCoco, ImageInfo, load_coco, read_coco_json
 from .errors import DatasetError
 from .subsets import split_into_subsets
@@ -25,11 +24,7 @@ _DETECTRON2_EXPORTS = {
     "uses_rle": ".coco_hands",
 }
 
-
-def __getattr__(name: str):
-    if name in _DETECTRON2_EXPORTS:
-        return getattr(importlib.import_module(_DETECTRON2_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _DETECTRON2_EXPORTS)
 
 
 __all__ = [

@@ -23,7 +23,7 @@ from ..evaluation.errors import EvaluationInputError
 from ..evaluation.hands_evaluator import PREDICTIONS_FILE, HandsEvaluator
 from ..evaluation.inference import run_inference
 from ..evaluation.overlays import render_worst_overlays
-from ..evaluation.pipeline import Evaluation
+from ..evaluation.pipeline import Evaluation, analyse_errors
 from ..evaluation.report import write_outputs
 from ..io_utils import write_json_atomic
 from ..modeling.loading import load_model
@@ -150,7 +150,8 @@ def evaluate_checkpoint(config_file: str, weights: str,
                          settings)
 
 
-def write_run(run: CheckpointRun, out_dir: str | os.PathLike, save_vis: int = 0) -> list[str]:
+def write_run(run: CheckpointRun, out_dir: str | os.PathLike, save_vis: int = 0,
+              errors: bool = False) -> list[str]:
     """Write a run's files into ``out_dir``.
 
     The files: ``metrics.json``, ``per_image.csv``, ``predictions.json``, ``vis/*.png`` (with
@@ -161,6 +162,7 @@ def write_run(run: CheckpointRun, out_dir: str | os.PathLike, save_vis: int = 0)
         run: From ``evaluate_checkpoint``.
         out_dir: Output folder (created if needed).
         save_vis: Number of worst images (by pixel F1) to draw into ``out_dir/vis``.
+        errors: Also classify every false detection and miss (``errors/``).
 
     Returns:
         The names of the files written (overlays excluded).
@@ -172,6 +174,7 @@ def write_run(run: CheckpointRun, out_dir: str | os.PathLike, save_vis: int = 0)
     """
     out_dir = os.fspath(out_dir)
     overlays = render_worst_overlays(run.evaluation.images, run.image_root, save_vis)
+    extra = analyse_errors(run.evaluation, run.image_root) if errors else []
     settings = run.evaluation.metrics["settings"]
     settings.update(run.settings)
     settings["predictions"] = os.path.join(out_dir, PREDICTIONS_FILE)
@@ -183,5 +186,5 @@ def write_run(run: CheckpointRun, out_dir: str | os.PathLike, save_vis: int = 0)
         write_json_atomic(os.path.join(out_dir, GROUND_TRUTH_FILE), run.ground_truth)
         written.append(GROUND_TRUTH_FILE)
     write_json_atomic(os.path.join(out_dir, PREDICTIONS_FILE), run.coco_results)
-    write_outputs(out_dir, run.evaluation, overlays)
-    return written
+    write_outputs(out_dir, run.evaluation, overlays, extra)
+    return written + [name for name, _ in extra]

@@ -69,15 +69,16 @@ def _console(verbose: bool):
             yield
 
 
-def route_logs(output_dir: str, verbose: bool = False) -> str:
+def route_logs(output_dir: str | None, verbose: bool = False) -> str | None:
     """Send detectron2's, fvcore's and d2hands' logs (and Python warnings) to a file.
 
-    The full log goes to ``output_dir/log.txt``; the console gets it only with ``verbose``.
-    Tools call this (or :func:`setup`) before anything logs, so that they print only their
-    progress bars and summary.
+    The full log goes to ``output_dir/log.txt`` (``None``: no file, for tools that must write
+    nothing before their inputs are known to be good); the console gets it only with
+    ``verbose``. Tools call this (or :func:`setup`) before anything logs, so that they print
+    only their progress bars and summary.
 
     Returns:
-        The log file's path.
+        The log file's path, or None.
 
     """
     rank = comm.get_rank()
@@ -90,7 +91,7 @@ def route_logs(output_dir: str, verbose: bool = False) -> str:
         warnings_logger = logging.getLogger("py.warnings")
         warnings_logger.handlers = logging.getLogger("d2hands").handlers[-1:]
         warnings_logger.propagate = False
-    return os.path.join(output_dir, LOG_FILE)
+    return None if output_dir is None else os.path.join(output_dir, LOG_FILE)
 
 
 def setup(args, verbose: bool = True):

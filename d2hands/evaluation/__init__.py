@@ -14,10 +14,9 @@ The detectron2 parts (``HandsEvaluator``, ``evaluate_model``, ``run_inference``,
 See docs/METRICS.md for the exact definitions.
 """
 
-import importlib
-
+from ..lazy import lazy_getattr
 from .coco_ap import AP_KEYS, coco_ap, run_cocoeval
-from .errors import EvaluationInputError, GroundTruthError, ResultsError
+from .errors import EvaluationInputError, ResultsError
 from .ground_truth import GroundTruth, ImageInfo, load_ground_truth
 from .hand_metrics import HAND_KEYS, summarize_hands
 from .matching import ImageMatch, match_image
@@ -52,11 +51,7 @@ _DETECTRON2_EXPORTS = {
     "run_inference": ".inference",
 }
 
-
-def __getattr__(name: str):
-    if name in _DETECTRON2_EXPORTS:
-        return getattr(importlib.import_module(_DETECTRON2_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _DETECTRON2_EXPORTS)
 
 
 __all__ = [  # noqa: RUF022 - grouped: core first, then the lazily loaded detectron2 parts
@@ -68,7 +63,6 @@ __all__ = [  # noqa: RUF022 - grouped: core first, then the lazily loaded detect
     "Evaluation",
     "EvaluationInputError",
     "GroundTruth",
-    "GroundTruthError",
     "ImageInfo",
     "ImageMatch",
     "ImageResult",

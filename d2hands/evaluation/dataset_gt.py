@@ -5,7 +5,7 @@ from __future__ import annotations
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.structures import BoxMode
 
-from .errors import GroundTruthError
+from ..data.errors import DatasetError
 from .ground_truth import GroundTruth, load_ground_truth
 
 
@@ -43,7 +43,7 @@ def _coco_from_dicts(dataset_name: str, to_dataset_id: dict[int, int]) -> dict:
                        "height": record["height"], "width": record["width"]})
         for ann in record.get("annotations", []):
             if "segmentation" not in ann:
-                raise GroundTruthError(
+                raise DatasetError(
                     f"dataset {dataset_name}: image {record['file_name']} has an annotation "
                     "without a mask; hand evaluation needs masks")
             box = BoxMode.convert(list(ann["bbox"]), ann["bbox_mode"], BoxMode.XYWH_ABS)
@@ -72,7 +72,7 @@ def dataset_ground_truth(dataset_name: str) -> GroundTruth:
         The validated ground truth.
 
     Raises:
-        GroundTruthError: If the annotations cannot be used (e.g. an annotation without a mask).
+        DatasetError: If the annotations cannot be used (e.g. an annotation without a mask).
 
     """
     json_file = MetadataCatalog.get(dataset_name).get("json_file")

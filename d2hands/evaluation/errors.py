@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from ..data.errors import DatasetError
 from ..errors import HandsError
 
 
 class EvaluationInputError(HandsError):
     """An input to the evaluation is invalid; the message says which entry and why."""
-
-
-# The ground truth is a dataset: d2hands.data reads it and raises its DatasetError.
-GroundTruthError = DatasetError
 
 
 class ResultsError(EvaluationInputError):

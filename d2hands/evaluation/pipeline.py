@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 from ..defaults import DEFAULT_SCORE_THRESH
 from .coco_ap import coco_ap
+from .error_analysis import error_cases, summarize_errors
+from .error_report import error_files, format_errors
 from .errors import EvaluationInputError
 from .ground_truth import GroundTruth, ImageInfo, load_ground_truth
 from .hand_metrics import summarize_hands
@@ -161,6 +163,19 @@ def compute_metrics(
     return Evaluation(metrics, images)
 
 
+def analyse_errors(evaluation: Evaluation,
+                   image_root: str | os.PathLike | None) -> list[tuple[str, bytes]]:
+    """Classify the evaluation's errors into ``metrics["errors"]``; return their files.
+
+    The files (``errors/errors.csv`` and, with ``image_root``, contact sheets of the crops)
+    are returned, not written, so that nothing is written when an image cannot be read.
+    """
+    settings = evaluation.metrics["settings"]
+    cases = error_cases(evaluation.images, settings["score_thresh"], settings["iou_thresh"])
+    evaluation.metrics["errors"] = summarize_errors(cases, evaluation.metrics["hands"]["TP"])
+    return error_files(evaluation.images, cases, image_root)
+
+
 def evaluate_results(
     gt: str | os.PathLike | dict | GroundTruth,
     results: str | os.PathLike | list,
@@ -171,6 +186,7 @@ def evaluate_results(
     image_root: str | os.PathLike | None = None,
     stream: TextIO | None = sys.stdout,
     with_coco: bool = True,
+    errors: bool = False,
 ) -> Evaluation:
     """Evaluate predictions and write ``metrics.json``, ``per_image.csv`` and overlays.
 
@@ -188,6 +204,8 @@ def evaluate_results(
             ``save_vis`` > 0).
         stream: Where to print the metrics table; None prints nothing.
         with_coco: Also compute COCO AP.
+        errors: Also classify every false detection and miss (``metrics["errors"]``,
+            ``errors/``; see :mod:`d2hands.evaluation.error_analysis`).
 
     Returns:
         The evaluation.
@@ -203,8 +221,11 @@ def evaluate_results(
         if image_root is None:
             raise EvaluationInputError("drawing overlays (save_vis > 0) needs the image folder")
         overlays = render_worst_overlays(evaluation.images, image_root, save_vis)
+    extra = analyse_errors(evaluation, image_root) if errors else []
     if out_dir is not None:
-        write_outputs(out_dir, evaluation, overlays)
+        write_outputs(out_dir, evaluation, overlays, extra)
     if stream is not None:
         print(format_table(evaluation.metrics), file=stream)
+        if errors:
+            print(format_errors(evaluation.metrics["errors"]), file=stream)
     return evaluation

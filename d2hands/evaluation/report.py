@@ -69,7 +69,8 @@ def per_image_csv(images: Sequence) -> str:
     return buf.getvalue()
 
 
-def write_outputs(out_dir: str | os.PathLike, evaluation, overlays: Sequence = ()) -> None:
+def write_outputs(out_dir: str | os.PathLike, evaluation, overlays: Sequence = (),
+                  extra_files: Sequence = ()) -> None:
     """Write ``per_image.csv``, overlay PNGs (``vis/``) and, last, ``metrics.json``.
 
     ``metrics.json`` is removed first and written last: where it exists, the files beside it
@@ -79,6 +80,7 @@ def write_outputs(out_dir: str | os.PathLike, evaluation, overlays: Sequence = (
         out_dir: Output folder, created if needed.
         evaluation: The ``Evaluation`` to write.
         overlays: ``(file_name, png_bytes)`` pairs from ``render_worst_overlays``.
+        extra_files: ``(path relative to out_dir, bytes)`` pairs, e.g. the error analysis's.
 
     """
     out_dir = os.fspath(out_dir)
@@ -95,6 +97,10 @@ def write_outputs(out_dir: str | os.PathLike, evaluation, overlays: Sequence = (
         os.makedirs(vis_dir, exist_ok=True)
         for name, png in overlays:
             write_atomic(os.path.join(vis_dir, name), png)
+    for name, data in extra_files:
+        path = os.path.join(out_dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_atomic(path, data)
     write_atomic(metrics_path, json_text)
 
 

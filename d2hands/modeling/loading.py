@@ -10,7 +10,7 @@ import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
 
-from ..errors import ModelLoadError, UnsafeFileError
+from ..errors import ConfigError, ModelLoadError, UnsafeFileError
 from .safe_checkpoint import read_checkpoint
 
 MAX_NAMED = 3
@@ -174,4 +174,25 @@ def load_model(cfg, weights: str | os.PathLike):
     model = build_model(cfg)
     load_checked(DetectionCheckpointer(model), weights)
     model.eval()
-    return model
+    return with_flip_tta(cfg, model) if cfg.HANDS.get("FLIP_TTA", False) else model
+
+
+def with_flip_tta(cfg, model):
+    """``model`` wrapped in detectron2's test-time augmentation: test size plus its mirror.
+
+    Raises:
+        ConfigError: For a model without ROI heads (the semantic models).
+
+    """
+    from detectron2.modeling import GeneralizedRCNNWithTTA
+
+    if not hasattr(model, "roi_heads"):
+        raise ConfigError("HANDS.FLIP_TTA works for Mask R-CNN models only")
+    tta = cfg.clone()
+    tta.defrost()
+    tta.TEST.AUG.ENABLED, tta.TEST.AUG.FLIP = True, True
+    tta.TEST.AUG.MIN_SIZES = (cfg.INPUT.MIN_SIZE_TEST,)
+    tta.TEST.AUG.MAX_SIZE = cfg.INPUT.MAX_SIZE_TEST
+    wrapped = GeneralizedRCNNWithTTA(tta, model, batch_size=2)
+    wrapped.eval()
+    return wrapped

@@ -76,7 +76,10 @@ def frozen_block(block: nn.Module) -> nn.Module:
 
 
 class MobileNetV2Body(Backbone):
-    """torchvision's MobileNetV2 ``features``, returning the outputs of named stages."""
+    """torchvision's MobileNetV2 ``features``, returning the outputs of named stages.
+
+    ``output_shape`` is detectron2's ``Backbone.output_shape`` (from ``_out_feature_*``).
+    """
 
     def __init__(self, out_features=("m2", "m3", "m4", "m5"), norm: str = "FrozenBN",
                  width_mult: float = 1.0, freeze_at: int = 0):
@@ -114,12 +117,6 @@ class MobileNetV2Body(Backbone):
             if name in self._out_features:
                 outputs[name] = x
         return outputs
-
-    def output_shape(self) -> dict[str, ShapeSpec]:
-        """Channels and stride of each returned stage."""
-        return {name: ShapeSpec(channels=self._out_feature_channels[name],
-                                stride=self._out_feature_strides[name])
-                for name in self._out_features}
 
     def freeze(self, freeze_at: int = 0) -> MobileNetV2Body:
         """Freeze the first ``freeze_at`` stages (see the module docstring).

@@ -68,7 +68,10 @@ def check_unet_settings(depth: int, width: int, convs: int, norm: str, dropout: 
 
 
 class UNetEncoder(Backbone):
-    """The contracting path: levels ``u0`` (stride 1) .. ``uD`` (stride 2**D)."""
+    """The contracting path: levels ``u0`` (stride 1) .. ``uD`` (stride 2**D).
+
+    ``output_shape`` is detectron2's ``Backbone.output_shape`` (from ``_out_feature_*``).
+    """
 
     def __init__(self, in_channels: int = 3, depth: int = 4, width: int = 64, convs: int = 2,
                  norm: str = "", dropout: float = 0.0, freeze_at: int = 0):
@@ -113,12 +116,6 @@ class UNetEncoder(Backbone):
             x = block(x if level == 0 else self.pool(x))
             outputs[f"u{level}"] = x
         return outputs
-
-    def output_shape(self) -> dict[str, ShapeSpec]:
-        """Channels and stride of every level."""
-        return {name: ShapeSpec(channels=self._out_feature_channels[name],
-                                stride=self._out_feature_strides[name])
-                for name in self._out_features}
 
     def freeze(self, freeze_at: int = 0) -> UNetEncoder:
         """Freeze levels ``u0`` .. ``u(freeze_at - 1)`` (BatchNorm becomes frozen BatchNorm)."""

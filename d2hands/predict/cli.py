@@ -23,17 +23,25 @@ from ..errors import UsageError
 from ..io_utils import check_outputs_spare_inputs, probe_writable
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--run [--session]`` or ``--config-file --weights``; none of them: the default model."""
-    model = parser.add_argument_group("model (default: the model that ships with d2hands)")
+def add_model_arguments(parser: argparse.ArgumentParser, default_model: bool = True) -> None:
+    """``--run [--session]`` or ``--config-file --weights``, and ``--score-thresh``.
+
+    Args:
+        parser: the tool's parser.
+        default_model: whether the tool takes none of them to mean the default model (and
+            ``--weights`` alone an exported model), as ``d2hands-predict`` does; the help says so.
+    """
+    title = "model (default: the model that ships with d2hands)" if default_model else "model"
+    weights_help = "its checkpoint (.pth)"
+    if default_model:
+        weights_help += "; or alone, an exported .onnx/.ts model (tools/export_model.py)"
+    model = parser.add_argument_group(title)
     model.add_argument("--run", metavar="DIR",
                        help="a finished training run (repetitive_train.py or train_net.py)")
     model.add_argument("--session", metavar="K", type=int,
                        help="with --run: a repetitive run's session K instead of the chosen one")
     model.add_argument("--config-file", metavar="CFG", help="the model's config (with --weights)")
-    model.add_argument("--weights", metavar="W",
-                       help="its checkpoint (.pth); or alone, an exported .onnx/.ts model "
-                            "(tools/export_model.py)")
+    model.add_argument("--weights", metavar="W", help=weights_help)
     model.add_argument("--score-thresh", metavar="S", type=float, default=None,
                        help="score from which a prediction is a hand (default: the model's "
                             "HANDS.SCORE_THRESH)")

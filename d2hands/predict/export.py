@@ -93,6 +93,7 @@ def export_model(config_file: str, opts: list[str], weights: str, output: Path, 
 
     cfg = build_cfg(config_file, opts, freeze=False)
     cfg.MODEL.DEVICE = "cpu"
+    cfg.HANDS.FLIP_TTA = False  # an exported graph is the plain network
     floor = score_threshold(cfg) if score_floor is None else float(score_floor)
     if not 0.0 <= floor <= 1.0:
         raise UsageError(f"--score-thresh must be in [0, 1], got {floor}")

@@ -17,23 +17,16 @@ from pathlib import Path
 from ..cli import ArgumentParser, run_cli
 from ..errors import UsageError
 from ..io_utils import check_outputs_spare_inputs, probe_writable
+from .cli import add_model_arguments
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = ArgumentParser(prog="visualize_video.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--run", help="a finished training run's folder (repetitive_train.py or "
-                                      "train_net.py): its config, opts and final weights")
-    parser.add_argument("--session", type=int, metavar="K",
-                        help="with --run: a repetitive run's session K instead of the chosen one")
-    parser.add_argument("--config-file", help="the model's config (with --weights)")
-    parser.add_argument("--weights", help="model weights (model_final.pth)")
+    add_model_arguments(parser, default_model=False)
     parser.add_argument("--input", required=True,
                         help="video file OpenCV can read, folder of images, or glob pattern")
     parser.add_argument("--output", required=True, type=Path, help="annotated .mp4 to write")
-    parser.add_argument("--score-thresh", type=float, default=None,
-                        help="score from which a prediction is a hand (default: the config's "
-                             "HANDS.SCORE_THRESH)")
     parser.add_argument("--top-1", action="store_true",
                         help="keep only the highest-scoring hand per frame")
     parser.add_argument("--max-frames", type=int, default=None)

@@ -61,14 +61,29 @@ def auto_subsets(cfg, out_dir: Path, probe_iters: int) -> tuple[int, dict]:
     return subsets, info
 
 
-def evaluate_weights(cfg, weights: str, dataset: str) -> dict:
-    """Validation metrics of a session's weights, flattened to ``{"hands/F1": ...}``."""
-    from ..evaluation import evaluate_model
+def evaluate_weights(cfg, weights: str, datasets: list[str]) -> tuple[dict, dict]:
+    """Validation metrics of a session's weights and its hands F1 at every score threshold.
+
+    Returns:
+        The first set's metrics flattened to ``{"hands/F1": ...}``, and ``{threshold: F1}``
+        over all ``datasets`` pooled (``d2hands.evaluation.threshold``).
+
+    """
+    from ..evaluation.inference import run_inference
+    from ..evaluation.report import to_detectron2_results
+    from ..evaluation.threshold import f1_curve
     from ..modeling.loading import load_model
 
-    results = evaluate_model(cfg, load_model(cfg, weights), dataset)
-    return {f"{group}/{key}": value for group, values in results.items()
-            if isinstance(values, dict) for key, value in values.items()}
+    model = load_model(cfg, weights)
+    evaluations = [run_inference(cfg, model, name).evaluation for name in datasets]
+    if evaluations[0] is None:  # not the main process
+        return {}, {}
+    results = to_detectron2_results(evaluations[0].metrics)
+    iou = float(evaluations[0].metrics["settings"]["iou_thresh"])
+    curve = f1_curve([image for e in evaluations for image in e.images], iou)
+    return ({f"{group}/{key}": value for group, values in results.items()
+             if isinstance(values, dict) for key, value in values.items()},
+            {str(t): round(f1, 6) for t, f1 in curve.items()})
 
 
 def plan_of(cfg, request: PlanRequest) -> dict:
@@ -151,7 +166,8 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
             save_manifest(out_dir, manifest)
         stats = run_session(scfg, session)
         if select == "val":
-            stats["val"] = evaluate_weights(scfg, stats["final_weights"], cfg.DATASETS.TEST[0])
+            stats["val"], stats["val_thresholds"] = evaluate_weights(
+                scfg, stats["final_weights"], list(cfg.DATASETS.TEST))
         state.update(stats, status="done")
         previous = stats["final_weights"]
         select_best(manifest, "avg_loss" if select == "loss" else select_metric)

@@ -207,3 +207,14 @@ def select_best(manifest: dict, metric: str = "avg_loss") -> None:
             best, best_key = session, key
     manifest["best_session"] = None if best is None else best["index"]
     manifest["final_weights"] = None if best is None else best["final_weights"]
+    manifest["score_thresh"] = None if best is None else session_threshold(best)
+
+
+def session_threshold(session: dict) -> float | None:
+    """The score threshold chosen on a session's validation F1 curve (None without one)."""
+    from ..evaluation.threshold import choose_threshold
+
+    curve = session.get("val_thresholds")
+    if not curve:
+        return None
+    return choose_threshold({float(t): float(f1) for t, f1 in curve.items()})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .manifest import MANIFEST, load_manifest
+from .manifest import MANIFEST, load_manifest, session_threshold
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,12 @@ def _from_manifest(path: Path, session: int | None) -> TrainedRun:
     if not os.path.isfile(config_file):
         raise UsageError(f"--run: the run's config {config_file} does not exist (paths in the "
                          "manifest are relative to where the run was started)")
-    return TrainedRun(config_file, [str(o) for o in manifest.get("opts") or []], weights)
+    opts = [str(o) for o in manifest.get("opts") or []]
+    chosen = (manifest.get("score_thresh") if session is None else
+              session_threshold(sessions[[s.get("index") for s in sessions].index(session)]))
+    if chosen is not None:  # chosen on validation: evaluate, predict and videos use it
+        opts += ["HANDS.SCORE_THRESH", str(chosen)]
+    return TrainedRun(config_file, opts, weights)
 
 
 def read_trained_run(run_dir: str | os.PathLike, session: int | None = None) -> TrainedRun:

@@ -22,7 +22,7 @@ def run_prepare(*args):
 def test_own_hands_50(real_data, tmp_path):
     src = real_data / "own_hands_50"
     out = tmp_path / "own.json"
-    result = run_prepare("--images", src / "images", "--masks", src / "masks", "--out", out)
+    result = run_prepare("--images", src / "images", "--masks", src / "masks", "--output", out)
     assert result.returncode == 0, result.stderr
     coco = json.loads(out.read_text())
     assert len(coco["images"]) == 50
@@ -103,13 +103,13 @@ def test_missing_mask_is_error_unless_skipped(tmp_path):
     Image.fromarray(np.zeros((40, 60, 3), np.uint8)).save(tmp_path / "images" / "lonely.jpg")
     out = tmp_path / "out.json"
     result = run_prepare("--images", tmp_path / "images", "--masks", tmp_path / "masks",
-                         "--out", out)
+                         "--output", out)
     assert result.returncode == 2
     assert "image without a mask PNG" in result.stderr and "lonely.jpg" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
     result = run_prepare("--images", tmp_path / "images", "--masks", tmp_path / "masks",
-                         "--out", out, "--skip-missing")
+                         "--output", out, "--skip-missing")
     assert result.returncode == 0, result.stderr
     assert len(json.loads(out.read_text())["images"]) == 1
 

@@ -122,7 +122,7 @@ def test_evaluator_equals_predictions_mode(tiny_weights, toy_sets, tmp_path):
     assert metrics["settings"]["num_predictions_kept"] > 0  # the comparison is not trivial
     rc = load_script("evaluate").main([
         "--predictions", str(tmp_path / "ev" / "predictions.json"),
-        "--coco", str(toy_sets["real"][0]), "--output", str(tmp_path / "file"),
+        "--coco", str(toy_sets["real"][0]), "--output-dir", str(tmp_path / "file"),
         "--score-thresh", "0.1", "--quiet"])
     assert rc == 0
     from_file = json.loads((tmp_path / "file" / "metrics.json").read_text())
@@ -158,7 +158,7 @@ def test_images_and_masks_end_to_end(tiny_weights, real_data, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(TOOL), "--config-file", TINY, "--weights", str(tiny_weights),
          "--images", str(folder / "images"), "--masks", str(folder / "masks"),
-         "--output", str(out), "--save-vis", "2", "--score-thresh", "0.1",
+         "--output-dir", str(out), "--save-vis", "2", "--score-thresh", "0.1",
          "MODEL.DEVICE", "cpu"],
         capture_output=True, text=True, env=one_thread_env(), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -181,7 +181,7 @@ def test_images_and_masks_end_to_end(tiny_weights, real_data, tmp_path):
     # The saved files score to the same numbers without the model.
     rc = load_script("evaluate").main([
         "--predictions", str(out / "predictions.json"), "--coco", str(out / "ground_truth.json"),
-        "--output", str(tmp_path / "again"), "--score-thresh", "0.1", "--quiet"])
+        "--output-dir", str(tmp_path / "again"), "--score-thresh", "0.1", "--quiet"])
     again = json.loads((tmp_path / "again" / "metrics.json").read_text())
     assert rc == 0 and {k: again[k] for k in ("coco", "hands", "pixel")} == {
         k: m[k] for k in ("coco", "hands", "pixel")}
@@ -200,9 +200,9 @@ def test_bad_model_options_exit_2_before_anything(toy_sets, tmp_path, capsys):
     json_path, images = (str(p) for p in toy_sets["real"])
     weights = tmp_path / "w.pth"
     weights.write_bytes(b"")
-    model = ["--config-file", TINY, "--weights", str(weights), "--output", str(tmp_path / "o")]
+    model = ["--config-file", TINY, "--weights", str(weights), "--output-dir", str(tmp_path / "o")]
     cases = [
-        (["--config-file", TINY, "--weights", str(tmp_path / "none.pth"), "--output",
+        (["--config-file", TINY, "--weights", str(tmp_path / "none.pth"), "--output-dir",
           str(tmp_path / "o"), "--coco", json_path, "--image-root", images],
          "--weights " + str(tmp_path / "none.pth") + ": no such file"),
         (model + ["--dataset", "x", "--coco", json_path, "--image-root", images],
@@ -214,7 +214,7 @@ def test_bad_model_options_exit_2_before_anything(toy_sets, tmp_path, capsys):
         (model + ["--predictions", json_path, "--coco", json_path, "--image-root", images],
          "does not go with"),
         (model + ["--dataset", "x", "MODEL.DEVICE"], "KEY VALUE pairs"),
-        (["--predictions", json_path, "--coco", json_path, "--output", str(tmp_path / "o"),
+        (["--predictions", json_path, "--coco", json_path, "--output-dir", str(tmp_path / "o"),
           "MODEL.DEVICE", "cpu"], "needs a model"),
     ]
     for argv, words in cases:
@@ -233,7 +233,7 @@ def test_unusable_weights_are_clear_errors(toy_sets, tmp_path, capsys, content):
         weights.write_bytes(content)
     json_path, images = (str(p) for p in toy_sets["real"])
     rc, err = run_tool(["--config-file", TINY, "--weights", str(weights), "--coco", json_path,
-                        "--image-root", images, "--output", str(tmp_path / "o")], capsys)
+                        "--image-root", images, "--output-dir", str(tmp_path / "o")], capsys)
     assert rc == 2
     words = "cannot load weights" if content else "do not fit the model"
     assert err.startswith("error: ") and words in err and err.count("\n") == 1, err
@@ -245,7 +245,7 @@ def test_unregistered_dataset_one_line_in_a_subprocess(tmp_path):
     weights.write_bytes(b"")
     proc = subprocess.run(
         [sys.executable, str(TOOL), "--config-file", TINY, "--weights", str(weights),
-         "--dataset", "nowhere", "--output", str(tmp_path / "o")],
+         "--dataset", "nowhere", "--output-dir", str(tmp_path / "o")],
         capture_output=True, text=True, env=one_thread_env(), timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
@@ -288,7 +288,7 @@ def test_bad_override_and_missing_gpu_are_clear_errors(toy_sets, tmp_path, capsy
     weights.write_bytes(b"")
     json_path, images = (str(p) for p in toy_sets["real"])
     base = ["--config-file", TINY, "--weights", str(weights), "--coco", json_path,
-            "--image-root", images, "--output", str(tmp_path / "o")]
+            "--image-root", images, "--output-dir", str(tmp_path / "o")]
     rc, err = run_tool(base + ["MODEL.NOPE", "1"], capsys)
     assert rc == 2 and err.count("\n") == 1 and "Non-existent key: MODEL.NOPE" in err, err
     if not torch.cuda.is_available():

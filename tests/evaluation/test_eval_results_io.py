@@ -6,13 +6,9 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from d2hands.data import DatasetError
 from d2hands.data.rle import decode_compressed_counts
-from d2hands.evaluation import (
-    GroundTruthError,
-    ResultsError,
-    load_ground_truth,
-    load_results,
-)
+from d2hands.evaluation import ResultsError, load_ground_truth, load_results
 
 H, W = 10, 20
 
@@ -127,7 +123,7 @@ def test_bad_ground_truth_is_named():
          "differs from the image size"),
     ]
     for data, words in cases:
-        with pytest.raises(GroundTruthError) as info:
+        with pytest.raises(DatasetError) as info:
             load_ground_truth(data)
         assert words in str(info.value), str(info.value)
 

@@ -64,7 +64,7 @@ def write_case(tmp_path):
 def test_end_to_end_values_files_and_overlays(tmp_path, capsys):
     gt, res = write_case(tmp_path)
     out = tmp_path / "out"
-    rc = load_tool().main(["--predictions", str(res), "--coco", str(gt), "--output", str(out),
+    rc = load_tool().main(["--predictions", str(res), "--coco", str(gt), "--output-dir", str(out),
                            "--save-vis", "2", "--image-root", str(tmp_path)])
     assert rc == 0
     assert "TPH_pct" in capsys.readouterr().out
@@ -103,7 +103,7 @@ def test_end_to_end_values_files_and_overlays(tmp_path, capsys):
 def test_empty_predictions_are_valid(tmp_path):
     gt, res = write_case(tmp_path)
     res.write_text("[]")
-    assert load_tool().main(["--predictions", str(res), "--coco", str(gt), "--output",
+    assert load_tool().main(["--predictions", str(res), "--coco", str(gt), "--output-dir",
                              str(tmp_path / "out"), "--quiet"]) == 0
     m = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert m["hands"] == {"TtlHnd": 3, "TP": 0, "FP": 0, "FN": 3, "IoU": 0.0, "Acc": 0.0,
@@ -130,7 +130,7 @@ def test_bad_input_one_error_line_exit_2_nothing_written(tmp_path, results, word
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, str(TOOL), "--predictions", str(res), "--coco", str(gt),
-         "--output", str(out)], capture_output=True, text=True, timeout=120,
+         "--output-dir", str(out)], capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
@@ -141,7 +141,7 @@ def test_bad_input_one_error_line_exit_2_nothing_written(tmp_path, results, word
 def test_bad_options_exit_2(tmp_path, capsys):
     gt, res = write_case(tmp_path)
     tool = load_tool()
-    base = ["--predictions", str(res), "--coco", str(gt), "--output", str(tmp_path / "o")]
+    base = ["--predictions", str(res), "--coco", str(gt), "--output-dir", str(tmp_path / "o")]
     for extra, words in ([["--save-vis", "1"], "--image-root"],
                          [["--iou-thresh", "0"], "IoU threshold"],
                          [["--save-vis", "3", "--image-root", str(tmp_path / "nope")],
@@ -205,7 +205,7 @@ def direct_cocoeval(gt_path, results, iou_type):
 @pytest.mark.parametrize("with_bbox", [False, True])
 def test_coco_ap_equals_cocoeval_run_directly(tmp_path, with_bbox):
     gt, res = random_case(tmp_path, with_bbox)
-    assert load_tool().main(["--predictions", str(res), "--coco", str(gt), "--output",
+    assert load_tool().main(["--predictions", str(res), "--coco", str(gt), "--output-dir",
                              str(tmp_path / "out"), "--quiet"]) == 0
     coco = json.loads((tmp_path / "out" / "metrics.json").read_text())["coco"]
     keys = ["AP", "AP50", "AP75", "APs", "APm", "APl"]

@@ -27,29 +27,30 @@ def _bad_cases(tmp_path):
     blocker.write_text("x")
     out = str(tmp_path / "out")
     return {
-        "engine": (["--out", out, "--engine", "mitsuba"], "--engine"),
-        "resolution": (["--out", out, "--resolution", "1280by720"], "--resolution"),
-        "resolution-size": (["--out", out, "--resolution", "0x720"], "--resolution"),
-        "shard-format": (["--out", out, "--shard", "2"], "--shard"),
-        "shard-range": (["--out", out, "--shard", "3/3"], "--shard"),
-        "unwritable": (["--out", str(blocker / "sub")], "cannot write"),
-        "empty-background": (["--out", out, "--background", str(empty)], "no images"),
-        "structure": (["--out", out, "--structures", "L3"], "--structures"),
-        "step": (["--out", out, "--step", "7"], "--step"),
-        "missing-out": ([], "--out"),
-        "scale": (["--out", out, "--preset", "paper", "--scale-range", "1,3"], "leave"),
-        "preset": (["--out", out, "--preset", "studio"], "--preset"),
-        "view": (["--out", out, "--view", "top"], "--view"),
-        "extent": (["--out", out, "--mask-extent", "arm"], "--mask-extent"),
-        "forearm": (["--out", out, "--forearm", "glove"], "--forearm"),
-        "hand-size-zero": (["--out", out, "--hand-size", "0,0.5"], "--hand-size"),
-        "hand-size-over-one": (["--out", out, "--hand-size", "0.5,1.5"], "--hand-size"),
-        "hand-size-text": (["--out", out, "--hand-size", "big"], "--hand-size"),
-        "hands": (["--out", out, "--hands-per-image", "3"], "--hands-per-image"),
-        "paper-view": (["--out", out, "--preset", "paper", "--view", "egocentric"], "--view"),
-        "paper-sleeve": (["--out", out, "--preset", "paper", "--forearm", "sleeve"],
+        "engine": (["--output-dir", out, "--engine", "mitsuba"], "--engine"),
+        "resolution": (["--output-dir", out, "--resolution", "1280by720"], "--resolution"),
+        "resolution-size": (["--output-dir", out, "--resolution", "0x720"], "--resolution"),
+        "shard-format": (["--output-dir", out, "--shard", "2"], "--shard"),
+        "shard-range": (["--output-dir", out, "--shard", "3/3"], "--shard"),
+        "unwritable": (["--output-dir", str(blocker / "sub")], "cannot write"),
+        "empty-background": (["--output-dir", out, "--background", str(empty)], "no images"),
+        "structure": (["--output-dir", out, "--structures", "L3"], "--structures"),
+        "step": (["--output-dir", out, "--step", "7"], "--step"),
+        "missing-out": ([], "--output-dir"),
+        "scale": (["--output-dir", out, "--preset", "paper", "--scale-range", "1,3"], "leave"),
+        "preset": (["--output-dir", out, "--preset", "studio"], "--preset"),
+        "view": (["--output-dir", out, "--view", "top"], "--view"),
+        "extent": (["--output-dir", out, "--mask-extent", "arm"], "--mask-extent"),
+        "forearm": (["--output-dir", out, "--forearm", "glove"], "--forearm"),
+        "hand-size-zero": (["--output-dir", out, "--hand-size", "0,0.5"], "--hand-size"),
+        "hand-size-over-one": (["--output-dir", out, "--hand-size", "0.5,1.5"], "--hand-size"),
+        "hand-size-text": (["--output-dir", out, "--hand-size", "big"], "--hand-size"),
+        "hands": (["--output-dir", out, "--hands-per-image", "3"], "--hands-per-image"),
+        "paper-view": (["--output-dir", out, "--preset", "paper", "--view", "egocentric"],
+                       "--view"),
+        "paper-sleeve": (["--output-dir", out, "--preset", "paper", "--forearm", "sleeve"],
                          "--forearm"),
-        "photo-scale": (["--out", out, "--scale-range", "1,2"], "--scale-range"),
+        "photo-scale": (["--output-dir", out, "--scale-range", "1,2"], "--scale-range"),
     }
 
 
@@ -73,7 +74,7 @@ def test_resume_with_other_settings_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "run.json").write_text('{"seed": 5}')
-    res = _run(["--out", str(out), "--limit", "1"])
+    res = _run(["--output-dir", str(out), "--limit", "1"])
     assert res.returncode == 2 and res.stderr.startswith("error: ")
     assert "other settings" in res.stderr
 
@@ -82,7 +83,7 @@ def test_resume_with_other_settings_refused(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("blender") is None, reason="no blender binary")
 def test_bad_input_through_blender_binary(tmp_path):
-    res = _run(["--out", str(tmp_path / "o"), "--engine", "mitsuba"], blender=True)
+    res = _run(["--output-dir", str(tmp_path / "o"), "--engine", "mitsuba"], blender=True)
     assert res.returncode == 2
     errors = [line for line in res.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "--engine" in errors[0]

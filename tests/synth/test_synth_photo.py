@@ -27,7 +27,7 @@ RES = ["--resolution", "320x240", "--limit", "6", "--keep-rgba"]
 
 
 def render(out, *args):
-    res = subprocess.run([sys.executable, SCRIPT, "--out", str(out), "--quiet", *args],
+    res = subprocess.run([sys.executable, SCRIPT, "--output-dir", str(out), "--quiet", *args],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     return out
@@ -236,7 +236,7 @@ def test_blender_binary_renders_the_photo_look(tmp_path):
     """Debian's Blender (3.4) draws the mask pass the same way as the bpy wheel (5.0)."""
     out = tmp_path / "bin"
     res = subprocess.run([shutil.which("blender"), "-b", "--factory-startup", "-P", SCRIPT, "--",
-                          "--out", str(out), "--quiet", *RES, "--hands-per-image", "2",
+                          "--output-dir", str(out), "--quiet", *RES, "--hands-per-image", "2",
                           "--hand-size", "0.25,0.45", "--hide-forearm"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]

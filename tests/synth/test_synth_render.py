@@ -33,8 +33,9 @@ needs_blender = pytest.mark.skipif(BLENDER is None, reason="no blender binary")
 
 def _cmd(out, args, blender=False):
     if blender:
-        return [BLENDER, "-b", "--factory-startup", "-P", SCRIPT, "--", "--out", str(out), *args]
-    return [sys.executable, SCRIPT, "--out", str(out), *args]
+        return [BLENDER, "-b", "--factory-startup", "-P", SCRIPT, "--", "--output-dir", str(out),
+                *args]
+    return [sys.executable, SCRIPT, "--output-dir", str(out), *args]
 
 
 def render(out, *args, blender=False):

@@ -8,6 +8,7 @@ from detectron2.structures import BoxMode
 from pycocotools import mask as mask_utils
 
 from .backgrounds import BackgroundPool
+from .distractors import make_distractor
 from .hand_sources import HandBank, cut_out
 from .paste import compose, degrade
 from .settings import CompositeSettings
@@ -24,8 +25,9 @@ class Compositor:
     """Turns training records into composites (``HANDS.COMPOSITE``).
 
     The record's own hands are pasted first, then hands drawn from the bank until the image has
-    its number of hands, ``HANDS_PER_IMAGE`` (or none, with ``NEGATIVE_PROB``). The record's
-    own background is not used: the composite's comes from the pool.
+    its number of hands, ``HANDS_PER_IMAGE`` (or none, with ``NEGATIVE_PROB``), with
+    ``DISTRACTORS`` unlabelled cut-outs among them. The record's own background is not used:
+    the composite's comes from the pool.
 
     Args:
         settings: the checked ``HANDS.COMPOSITE`` settings.
@@ -73,6 +75,11 @@ class Compositor:
         cuts = [cut_out(record, a) for a in own[:count]]
         while len(cuts) < count and len(self.bank):
             cuts.append(self.bank.draw(rng))
+        low, high = s.distractors
+        extra = int(rng.integers(low, high + 1)) if high else 0
+        for _ in range(extra):  # anywhere in the paste order: they may cover hands
+            cuts.insert(int(rng.integers(0, len(cuts) + 1)),
+                        make_distractor(rng, self.backgrounds, self.bank))
         background = self.backgrounds.draw(rng, height, width)
         image, masks = compose(background, cuts, rng, s)
         return degrade(image, rng, s), masks

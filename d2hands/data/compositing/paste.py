@@ -76,10 +76,14 @@ def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def paste(canvas: np.ndarray, cut: Cutout, matrix: np.ndarray,
-          feather: float) -> tuple[np.ndarray, np.ndarray]:
+          feather: float, mode: str = "feather") -> tuple[np.ndarray, np.ndarray]:
     """Blend one warped cut-out into ``canvas`` (float32 BGR, in place).
 
     Only the canvas window that the warped cut-out (plus its feathering) can reach is touched.
+    Blend modes (Dwibedi et al. 2017): ``none`` (hard edge), ``feather`` (opacity blurred by
+    ``feather`` px), ``gaussian`` (blurred by 2-3x that, at least 1.5 px) and ``poisson``
+    (OpenCV's seamless cloning, colours matched to the background; ``feather`` where it
+    cannot run, e.g. at the image border).
 
     Returns:
         ``(label, cover)``: bool masks of the hand's label and of the pixels it covers.
@@ -90,7 +94,8 @@ def paste(canvas: np.ndarray, cut: Cutout, matrix: np.ndarray,
     cover_full = np.zeros((height, width), bool)
     h, w = cut.alpha.shape
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64) @ matrix.T
-    pad = int(math.ceil(3 * feather)) + 2
+    sigma = {"none": 0.0, "gaussian": max(1.5, 2.5 * feather)}.get(mode, feather)
+    pad = int(math.ceil(3 * sigma)) + 2
     x0, y0 = (max(0, int(math.floor(v)) - pad) for v in corners.min(axis=0))
     x1 = min(width, int(math.ceil(corners[:, 0].max())) + pad)
     y1 = min(height, int(math.ceil(corners[:, 1].max())) + pad)
@@ -104,15 +109,33 @@ def paste(canvas: np.ndarray, cut: Cutout, matrix: np.ndarray,
     label = cv2.warpAffine(cut.label.astype(np.float32), local, size,
                            flags=cv2.INTER_LINEAR) > 0.5
     cover = alpha > 0.5
-    if feather > 0:
-        alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
-    a = alpha[..., None]
     window = canvas[y0:y1, x0:x1]
-    window *= 1.0 - a
-    window += bgr.astype(np.float32) * a
+    if not (mode == "poisson" and _seamless(window, bgr, cover)):
+        if sigma > 0:
+            alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
+        a = alpha[..., None]
+        window *= 1.0 - a
+        window += bgr.astype(np.float32) * a
     label_full[y0:y1, x0:x1] = label
     cover_full[y0:y1, x0:x1] = cover
     return label_full, cover_full
+
+
+def _seamless(window: np.ndarray, bgr: np.ndarray, cover: np.ndarray) -> bool:
+    """Poisson-blend ``bgr`` into ``window`` where ``cover`` (in place); False if it cannot."""
+    height, width = cover.shape
+    ys, xs = np.nonzero(cover)
+    if len(ys) < 16 or ys.min() < 1 or xs.min() < 1 or ys.max() > height - 2 \
+            or xs.max() > width - 2:
+        return False  # seamlessClone needs the mask clear of the window's edge
+    dst = np.clip(window + 0.5, 0, 255).astype(np.uint8)
+    centre = ((int(xs.min()) + int(xs.max()) + 1) // 2, (int(ys.min()) + int(ys.max()) + 1) // 2)
+    try:
+        out = cv2.seamlessClone(bgr, dst, cover.astype(np.uint8) * 255, centre, cv2.NORMAL_CLONE)
+    except cv2.error:
+        return False
+    window[cover] = out[cover]
+    return True
 
 
 def compose(background: np.ndarray, cuts: list[Cutout], rng: np.random.Generator,
@@ -121,7 +144,7 @@ def compose(background: np.ndarray, cuts: list[Cutout], rng: np.random.Generator
 
     Returns:
         The BGR uint8 image and one bool mask per hand that stays visible with at least
-        ``MIN_AREA`` pixels, in paste order.
+        ``MIN_AREA`` pixels, in paste order (distractors, whose labels are empty, have none).
 
     """
     height, width = background.shape[:2]
@@ -129,7 +152,9 @@ def compose(background: np.ndarray, cuts: list[Cutout], rng: np.random.Generator
     masks: list[np.ndarray] = []
     for cut in cuts:
         hand = prepare_hand(cut, rng, s)
-        label, cover = paste(canvas, hand, placement(hand, rng, s, height, width), s.feather)
+        mode = s.blend_modes[int(rng.integers(0, len(s.blend_modes)))]
+        label, cover = paste(canvas, hand, placement(hand, rng, s, height, width), s.feather,
+                             mode)
         masks = [m & ~cover for m in masks]
         masks.append(label)
     image = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)

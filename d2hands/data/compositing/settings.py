@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 
 from ...errors import HandsError
 
+BLEND_MODES = ("none", "feather", "gaussian", "poisson")  # see paste.paste
+
 
 class CompositeConfigError(HandsError):
     """A ``HANDS.COMPOSITE`` key has a value compositing cannot use."""
@@ -39,6 +41,8 @@ class CompositeSettings:
     jpeg_prob: float = 0.3
     jpeg_quality: tuple[int, int] = (40, 95)
     gray_prob: float = 0.05
+    distractors: tuple[int, int] = (0, 0)
+    blend_modes: tuple[str, ...] = ("feather",)
 
     def __post_init__(self):
         problems = _problems(self)
@@ -85,7 +89,9 @@ def settings_from_cfg(cfg) -> CompositeSettings:
         blur_prob=float(c.BLUR_PROB), blur_sigma=_pair(c.BLUR_SIGMA, "BLUR_SIGMA"),
         feather=float(c.FEATHER), min_area=int(c.MIN_AREA), noise_prob=float(c.NOISE_PROB),
         noise_sigma=_pair(c.NOISE_SIGMA, "NOISE_SIGMA"), jpeg_prob=float(c.JPEG_PROB),
-        jpeg_quality=_pair(c.JPEG_QUALITY, "JPEG_QUALITY", int), gray_prob=float(c.GRAY_PROB))
+        jpeg_quality=_pair(c.JPEG_QUALITY, "JPEG_QUALITY", int), gray_prob=float(c.GRAY_PROB),
+        distractors=_pair(c.DISTRACTORS, "DISTRACTORS", int),
+        blend_modes=tuple(str(m) for m in c.BLEND_MODES))
 
 
 def _problems(s: CompositeSettings) -> list[str]:
@@ -117,6 +123,12 @@ def _problems(s: CompositeSettings) -> list[str]:
         problems.append("SATURATION, BRIGHTNESS and CONTRAST are relative changes below 1")
     if min(s.blur_sigma) < 0 or min(s.noise_sigma) < 0:
         problems.append("BLUR_SIGMA and NOISE_SIGMA cannot be negative")
+    if not 0 <= s.distractors[0] <= s.distractors[1] <= 20:
+        problems.append(f"DISTRACTORS needs 0 <= min <= max <= 20, got {list(s.distractors)}")
+    unknown = [m for m in s.blend_modes if m not in BLEND_MODES]
+    if unknown or not s.blend_modes:
+        problems.append(f"BLEND_MODES are some of {list(BLEND_MODES)}, got "
+                        f"{list(s.blend_modes)}")
     if not s.backgrounds:
         problems.append("BACKGROUNDS is empty: name folders, 'procedural' or "
                         "'inpainted:<dataset>'")
