@@ -50,7 +50,7 @@ ROWS = {
     "lsj": "+ large scale jitter",
     "last_real": "+ a real-heavy last session (lr / 5)",
     "whole_real": "lsj + the real photos also kept whole (real20 x5 uncomposited)",
-    "distractors": "lsj + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
+    "distractors": "whole_real + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
@@ -126,7 +126,7 @@ def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
             "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp")',
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0]]'})
     if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
-        return [*row_args("lsj", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
+        return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
                 "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
     if row not in order:
         return args

@@ -151,3 +151,11 @@ def test_the_generated_tables_are_the_committed_ones():
     assert generated("zoo") in (ROOT / "docs" / "MODEL_ZOO.md").read_text()
     assert generated("headline") in (ROOT / "README.md").read_text()
     assert len((ROOT / "README.md").read_text().splitlines()) <= 150
+
+
+@pytest.mark.parametrize("doc", sorted([ROOT / "README.md", ROOT / "CHANGELOG.md",
+                                        *(ROOT / "docs").rglob("*.md")]), ids=lambda p: p.name)
+def test_relative_links_point_at_files(doc):
+    missing = [target for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", doc.read_text())
+               if "://" not in target and not (doc.parent / target).exists()]
+    assert not missing, missing
