@@ -4,14 +4,15 @@ Each ``bash`` block is split into commands; every command that runs a d2hands to
 ``synth/render_poses.py``, ``python -m synth.*``, ``d2hands-predict``) is parsed by that tool's
 own argument parser (nothing runs; placeholders in ``[...]`` and ``...`` are left out), so a
 renamed or removed flag fails here. The tables generated from the protocol records are checked
-equal to the committed ones (the README's first command runs for real in
-tests/predict/test_default_model.py).
+equal to the committed ones, and the README's "segment the hands in this photo" blocks (the
+command line and the Python lines) are extracted and run for real on a real photo.
 """
 
 import argparse
 import importlib.util
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -159,3 +160,31 @@ def test_relative_links_point_at_files(doc):
     missing = [target for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", doc.read_text())
                if "://" not in target and not (doc.parent / target).exists()]
     assert not missing, missing
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else None]
+
+
+@pytest.mark.slow
+def test_the_readme_segments_a_photo(real_data, tmp_path):
+    """The newcomer's path, as written: both blocks run on ``photo.jpg`` in a fresh folder."""
+    section = readme_section("Segment the hands in this photo")
+    photo = sorted((real_data / "own_hands_50" / "images").glob("*.jpg"))[0]
+    shutil.copy(photo, tmp_path / "photo.jpg")  # a temporary copy, never into the repository
+    cli = commands(section)[0]
+    assert cli[0].endswith("d2hands-predict")  # the console script runs tools/predict.py
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "predict.py"), *cli[1:]],
+                          cwd=tmp_path, capture_output=True, text=True, env=tool_env(),
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    written = {p.name for p in (tmp_path / "hands").iterdir()}
+    assert {"photo_mask.png", "predictions.json"} <= written, written
+    python = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    check = python + "\nassert hands.masks.shape[1:] == cv2.imread('photo.jpg').shape[:2]\n"
+    proc = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True,
+                          text=True, env=tool_env(), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
