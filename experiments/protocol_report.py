@@ -116,7 +116,7 @@ def zoo_table(records: Path) -> str:
         if not seeds:
             continue
         pixel, _ = _scores(records, row, ("pixel", "F1"))
-        speed = SPEED["mediapipe" if row == "mediapipe" else "mask_rcnn"]
+        speed = SPEED.get(row, SPEED["mask_rcnn"])
         lines.append(f"| `{row}` | {label} | {seeds} | {' / '.join(f1)} | "
                      f"{' / '.join(pixel)} | {speed} |")
     return "\n".join(lines) + "\n"

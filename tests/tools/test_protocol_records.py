@@ -81,3 +81,28 @@ def test_the_report_names_a_missing_records_folder(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error:") and "none" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_session_is_read_back_from_its_scores(tmp_path):
+    import score_sessions
+
+    out = tmp_path / "out"
+    (out / "runs" / "lsj_s0").mkdir(parents=True)
+    sessions = [{"index": 0, "status": "done", "val": {"hands/F1": 0.5}},
+                {"index": 1, "status": "done", "val": {"hands/F1": 0.75}},
+                {"index": 2, "status": "running"}]
+    (out / "runs" / "lsj_s0" / "manifest.json").write_text(json.dumps(
+        {"best_session": 1, "sessions": sessions}))
+    for index in (0, 1):  # scored already: nothing runs
+        for held, f1 in zip(protocol.HELD_OUT, (0.1, 0.2, 0.3), strict=True):
+            folder = out / "eval" / "lsj_s0" / "sessions" / str(index) / held
+            folder.mkdir(parents=True)
+            (folder / "metrics.json").write_text(json.dumps(_metrics(f1 + index, 1)))
+
+    record = score_sessions.score(out, "lsj_s0", tmp_path / "commands.sh")
+
+    assert sorted(record["sessions"]) == ["0", "1"]  # the unfinished session is left out
+    assert record["sessions"]["1"]["val5"] == 0.75
+    assert record["sessions"]["1"]["multi"] == {"hands_f1": 1.3, "pixel_f1": 0.65}
+    lines = score_sessions.table(record).splitlines()
+    assert lines[3] == "| 1 (chosen) | 0.75 | 1.10 (0.55) | 1.20 (0.60) | 1.30 (0.65) |"
