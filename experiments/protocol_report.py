@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import HELD_OUT, RECORDS, ROWS, records_dir  # noqa: E402
+from protocol import HELD_OUT, RECORDS, ROOT, ROWS, records_dir, write_atomic  # noqa: E402
 from unet_table import EVAL_PREFIX  # noqa: E402
 from unet_table import ROWS as UNET_ROWS  # noqa: E402
 
@@ -136,8 +136,24 @@ def headline_table(records: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Where --write puts a generated table: between these markers of a committed file.
+TARGETS = {"zoo": ROOT / "docs" / "MODEL_ZOO.md", "headline": ROOT / "README.md"}
+
+
+def write_between_markers(path: Path, table: str, name: str) -> None:
+    """Replace the table between ``<!-- generated ... --table NAME -->`` and its end marker."""
+    start = f"<!-- generated: experiments/protocol_report.py --table {name} -->\n"
+    text = path.read_text()
+    if start not in text or "<!-- end generated -->" not in text.split(start, 1)[1]:
+        sys.exit(f"error: {path} has no '{start.strip()}' ... '<!-- end generated -->' markers")
+    head, rest = text.split(start, 1)
+    tail = rest[rest.index("<!-- end generated -->"):]
+    write_atomic(path, head + start + table + tail)
+    print(f"wrote the {name} table into {path}")
+
+
 def main() -> None:
-    """Print every held-out set's table."""
+    """Print every held-out set's table (or write the zoo's and README's into their files)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", default=str(records_dir(3000, RECORDS)),
                         help="the recipe rows' records (experiments/protocol.py --records)")
@@ -146,9 +162,15 @@ def main() -> None:
                         default="recipes",
                         help="the recipe rows of issue 14, the U-Net rows (unet_table.py), the "
                              "model zoo's table or the README's")
+    parser.add_argument("--write", action="store_true",
+                        help="zoo/headline: write the table into docs/MODEL_ZOO.md / README.md")
     args = parser.parse_args()
     if args.table in ("zoo", "headline"):
-        print((zoo_table if args.table == "zoo" else headline_table)(Path(args.records)), end="")
+        table_text = (zoo_table if args.table == "zoo" else headline_table)(Path(args.records))
+        if args.write:
+            write_between_markers(TARGETS[args.table], table_text, args.table)
+        else:
+            print(table_text, end="")
         return
     source, metrics_of = ((Path(args.records), record_metrics) if args.table == "recipes"
                           else (Path(args.run), run_metrics))

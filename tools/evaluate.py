@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_argument_group("predictions to score (model-free mode)")
     source.add_argument("--predictions", metavar="RESULTS.json",
                         help="COCO results list (image_id, category_id, segmentation, score)")
-    add_model_arguments(parser, default_model=False)  # --score-thresh too (model-free: 0.7)
+    add_model_arguments(parser, default_model=False, exported=False)  # model-free: 0.7
     data = parser.add_argument_group("ground truth")
     data.add_argument("--coco", metavar="JSON", help="COCO ground-truth JSON")
     data.add_argument("--image-root", metavar="DIR",

@@ -1,5 +1,6 @@
 """Export a trained model: ONNX, TorchScript, or a slim (weights-only, optionally fp16) checkpoint.
 
+    python tools/export_model.py --output hands.onnx  # the default model that ships
     python tools/export_model.py --run runs/mine --output exported/hands.onnx
     python tools/export_model.py --run runs/mine --output exported/hands.ts
     python tools/export_model.py --config-file CFG --weights W --output exported/hands.pth --half
@@ -23,6 +24,7 @@ from pathlib import Path
 from d2hands.cli import ArgumentParser, run_cli
 from d2hands.errors import UsageError
 from d2hands.io_utils import check_outputs_spare_inputs
+from d2hands.predict.cli import add_model_arguments
 
 FORMATS = {".onnx": "onnx", ".ts": "torchscript", ".pt": "torchscript", ".pth": "slim"}
 
@@ -43,10 +45,6 @@ def output_format(output: Path, asked: str | None) -> str:
 def main(argv=None) -> int:
     """Export and print what was written."""
     parser = ArgumentParser(prog="export_model.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--run", metavar="DIR", help="a finished training run")
-    parser.add_argument("--session", type=int, metavar="K", help="with --run: its session K")
-    parser.add_argument("--config-file", metavar="CFG")
-    parser.add_argument("--weights", metavar="W")
     parser.add_argument("--output", type=Path, required=True,
                         help="the file to write: .onnx, .ts or .pth")
     parser.add_argument("--format", choices=["onnx", "torchscript", "slim"],
@@ -55,10 +53,9 @@ def main(argv=None) -> int:
                         help="slim: store float16 weights (half the size)")
     parser.add_argument("--sample", type=Path, metavar="IMAGE",
                         help="onnx/torchscript: an image to trace with (default: a noise image)")
-    parser.add_argument("--score-thresh", type=float, metavar="S",
-                        help="onnx/torchscript: the lowest score the file can be run at "
-                             "(default: the model's HANDS.SCORE_THRESH); lower keeps more "
-                             "boxes and runs slower")
+    add_model_arguments(parser, exported=False, score_help=(
+        "onnx/torchscript: the lowest score the file can be run at (default: the model's "
+        "HANDS.SCORE_THRESH); lower keeps more boxes and runs slower"))
     parser.add_argument("opts", nargs="*", metavar="KEY VALUE")
     args = parser.parse_args(argv)
     fmt = output_format(args.output, args.format)
@@ -69,13 +66,17 @@ def main(argv=None) -> int:
                          "checkpoint keeps the config's HANDS.SCORE_THRESH)")
 
     from d2hands.predict.export import export_model
+    from d2hands.predict.predictor import DEFAULT_CONFIG, DEFAULT_WEIGHTS
     from d2hands.repetitive.trained_run import model_from_options
 
     run = model_from_options(args.run, args.session, args.config_file, args.weights, args.opts)
     config_file, weights, opts = ((run.config_file, run.weights, run.opts) if run else
                                   (args.config_file, args.weights, args.opts))
+    if not (config_file or weights):  # no model named: the one that ships
+        config_file, weights = str(DEFAULT_CONFIG), str(DEFAULT_WEIGHTS)
     if not (config_file and weights):
-        raise UsageError("give --run DIR, or both --config-file CFG and --weights W")
+        raise UsageError("give --run DIR, or both --config-file CFG and --weights W (or "
+                         "neither, for the default model)")
     outputs = {"--output": args.output}
     if fmt == "slim":
         outputs["--output's config"] = args.output.with_suffix(".yaml")

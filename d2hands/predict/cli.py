@@ -23,17 +23,20 @@ from ..errors import UsageError
 from ..io_utils import check_outputs_spare_inputs, probe_writable
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, default_model: bool = True) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, default_model: bool = True,
+                        exported: bool = True, score_help: str | None = None) -> None:
     """``--run [--session]`` or ``--config-file --weights``, and ``--score-thresh``.
 
     Args:
         parser: the tool's parser.
-        default_model: whether the tool takes none of them to mean the default model (and
-            ``--weights`` alone an exported model), as ``d2hands-predict`` does; the help says so.
+        default_model: whether the tool takes none of them to mean the default model, as
+            ``d2hands-predict`` does; the help says so.
+        exported: whether ``--weights`` alone may name an exported .onnx/.ts model.
+        score_help: the tool's own help for ``--score-thresh``.
     """
     title = "model (default: the model that ships with d2hands)" if default_model else "model"
     weights_help = "its checkpoint (.pth)"
-    if default_model:
+    if exported:
         weights_help += "; or alone, an exported .onnx/.ts model (tools/export_model.py)"
     model = parser.add_argument_group(title)
     model.add_argument("--run", metavar="DIR",
@@ -43,8 +46,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, default_model: bool = T
     model.add_argument("--config-file", metavar="CFG", help="the model's config (with --weights)")
     model.add_argument("--weights", metavar="W", help=weights_help)
     model.add_argument("--score-thresh", metavar="S", type=float, default=None,
-                       help="score from which a prediction is a hand (default: the model's "
-                            "HANDS.SCORE_THRESH)")
+                       help=score_help or "score from which a prediction is a hand (default: "
+                                          "the model's HANDS.SCORE_THRESH)")
 
 
 def predictor_from_args(args: argparse.Namespace):

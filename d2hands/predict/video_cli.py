@@ -23,7 +23,7 @@ from .cli import add_model_arguments
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = ArgumentParser(prog="visualize_video.py", description=__doc__.splitlines()[0])
-    add_model_arguments(parser, default_model=False)
+    add_model_arguments(parser, default_model=False, exported=False)
     parser.add_argument("--input", required=True,
                         help="video file OpenCV can read, folder of images, or glob pattern")
     parser.add_argument("--output", required=True, type=Path, help="annotated .mp4 to write")

@@ -106,3 +106,17 @@ def test_every_session_is_read_back_from_its_scores(tmp_path):
     assert record["sessions"]["1"]["multi"] == {"hands_f1": 1.3, "pixel_f1": 0.65}
     lines = score_sessions.table(record).splitlines()
     assert lines[3] == "| 1 (chosen) | 0.75 | 1.10 (0.55) | 1.20 (0.60) | 1.30 (0.65) |"
+
+
+def test_a_generated_table_is_written_between_its_markers_only(tmp_path):
+    import pytest
+
+    page = tmp_path / "ZOO.md"
+    start = "<!-- generated: experiments/protocol_report.py --table zoo -->\n"
+    page.write_text(f"intro\n{start}| old |\n<!-- end generated -->\nafter\n")
+    protocol_report.write_between_markers(page, "| new |\n", "zoo")
+    assert page.read_text() == f"intro\n{start}| new |\n<!-- end generated -->\nafter\n"
+    page.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="no '<!-- generated"):
+        protocol_report.write_between_markers(page, "| new |\n", "zoo")
+    assert page.read_text() == "no markers\n"
