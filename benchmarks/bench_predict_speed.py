@@ -10,9 +10,8 @@ does per frame (resize, network, masks pasted at the photo's size, score thresho
 - what limits the exported path: its stages (resize, network, mask pasting), the network's
   stages (backbone + FPN, RPN, box head, mask head, timed in the eager model), and exports
   that compute a mask for every box (score floor 0, as the eager model does), read 256 px
-  inputs, keep fewer proposals (``POST_NMS_TOPK_TEST`` 50) or have a 64-channel FPN (random
-  weights: speed only). The default export keeps boxes from the model's threshold (0.7) only:
-  its hands are exactly the eager model's;
+  inputs or keep fewer proposals (``POST_NMS_TOPK_TEST`` 50). The default export keeps
+  boxes from the model's threshold (0.7) only: its hands are exactly the eager model's;
 - the MobileUNet (``configs/mobileunet_cpu.yaml``, random weights: speed only), eager (its
   frozen graph) and exported to ONNX;
 - MediaPipe Hands 0.10.21 (``.cache/mediapipe-venv``, ``static_image_mode``) on the photos
@@ -28,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +41,21 @@ from bench_semantic_inference import ROOT, load_frames, resized, time_mediapipe 
 OWN = ROOT.parent / "shared" / "data" / "real" / "own_hands_50" / "images"
 ZOO = ROOT / "d2hands" / "model_zoo"
 BASELINE = "Mask R-CNN, eager (HandsPredictor)"
+BASELINE_REV = "e2d7b3e"  # the last commit whose default model is issue 35's (128-channel FPN)
+
+
+def baseline_model(folder: Path) -> tuple[Path, Path]:
+    """The config and weights of the default model at ``BASELINE_REV``, written to ``folder``."""
+    paths = []
+    for name in ("hands_default.yaml", "hands_default.pth"):
+        proc = subprocess.run(["git", "show", f"{BASELINE_REV}:d2hands/model_zoo/{name}"],
+                              cwd=ROOT, capture_output=True)
+        if proc.returncode:
+            sys.exit(f"error: the baseline model needs the git history ({BASELINE_REV}): "
+                     "run from a full clone (git fetch --unshallow)")
+        paths.append(folder / f"baseline_{name}")
+        paths[-1].write_bytes(proc.stdout)
+    return paths[0], paths[1]
 
 
 def per_frame(predict, frames, rounds: int) -> float:
@@ -71,13 +86,13 @@ def random_weights(config: str, opts: list[str], out: Path) -> Path:
 
 def exported(config: str, weights: Path, opts: list[str], out: Path, threads: int,
              floor: float | None = None):
-    """An ONNX (``.onnx``) or TorchScript (``.ts``) export of a model, loaded (threshold 0.7)."""
+    """An ONNX (``.onnx``) or TorchScript (``.ts``) export of a model, at its own threshold."""
     from d2hands.predict.export import export_model
     from d2hands.runtime import ExportedPredictor
 
     fmt = "onnx" if out.suffix == ".onnx" else "torchscript"
     export_model(str(config), opts, str(weights), out, fmt, score_floor=floor)
-    return ExportedPredictor(out, score_thresh=0.7, threads=threads)
+    return ExportedPredictor(out, threads=threads)
 
 
 def stage_times(predictor, frames) -> dict[str, float]:
@@ -133,9 +148,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     frames = load_frames(args.frames, args.count)
-    config, weights = ZOO / "hands_default.yaml", ZOO / "hands_default.pth"
     tmp = Path(tempfile.mkdtemp())
-    eager = HandsPredictor.default()
+    config, weights = baseline_model(tmp)
+    eager = HandsPredictor.from_config(str(config), str(weights))
     paths = {BASELINE: eager}
     paths["Mask R-CNN, ONNX Runtime"] = onnx = exported(config, weights, [], tmp / "m.onnx",
                                                         args.threads)
@@ -146,10 +161,10 @@ def main() -> None:
         config, weights, ["INPUT.MIN_SIZE_TEST", "256"], tmp / "s256.onnx", args.threads)
     paths["  ONNX, POST_NMS_TOPK_TEST 50"] = exported(
         config, weights, ["MODEL.RPN.POST_NMS_TOPK_TEST", "50"], tmp / "p50.onnx", args.threads)
-    fpn64 = ["MODEL.FPN.OUT_CHANNELS", "64"]
-    paths["  ONNX, FPN 64 channels (random)"] = exported(
-        config, random_weights(str(config), fpn64, tmp / "fpn64.pth"), fpn64,
-        tmp / "fpn64.onnx", args.threads)
+    shipped = ZOO / "hands_default.yaml", ZOO / "hands_default.pth"
+    paths["Default model, eager"] = HandsPredictor.default()
+    paths["Default model, ONNX Runtime"] = exported(*shipped, [], tmp / "default.onnx",
+                                                    args.threads)
     unet = ROOT / "configs" / "mobileunet_cpu.yaml"
     unet_weights = random_weights(str(unet), [], tmp / "unet.pth")
     paths["MobileUNet, eager (random)"] = HandsPredictor.from_config(str(unet), str(unet_weights))

@@ -88,10 +88,11 @@ def table(source: Path, held: str, rows: dict[str, str] = TABLES["recipes"],
 
 
 # Per-frame cost at 320 px on 2 cores (docs/BENCHMARKS.md, bench_predict_speed.py, 2026-12-05).
-SPEED = {"mask_rcnn": "105 / 153", "mediapipe": "22"}
+SPEED = {"mask_rcnn": "105 / 147", "synthetic_fast": "58 / 94", "mediapipe": "23"}
 HEADLINE = {"lsj": "best recipe: renders + real x10, composited, copy-paste, scale jitter",
             "real": "real photos only (20 train + 5 val)",
-            "synthetic": "the default model: renders only (licence-clean, ships)",
+            "synthetic_fast": "the default model: renders only, 64-channel FPN (licence-clean, "
+                              "ships)",
             "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)"}
 SHORT = {"own25": "own25", "fist100": "fist_100", "multi": "multi"}
 

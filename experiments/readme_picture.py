@@ -22,7 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from d2hands.io_utils import write_bytes_atomic  # noqa: E402
 
-PHOTOS = ["coffee.png", "chelsea.png", "rocket.jpg", "brick.png"]
+PHOTOS = ["coffee.png", "chelsea.png"]
+
+
+def tile(image, size=(480, 360)):
+    """The centre of ``image`` at the tile's aspect ratio, resized to the tile."""
+    height, width = image.shape[:2]
+    crop_w = min(width, height * size[0] // size[1])
+    crop_h = min(height, width * size[1] // size[0])
+    x, y = (width - crop_w) // 2, (height - crop_h) // 2
+    return cv2.resize(image[y:y + crop_h, x:x + crop_w], size, interpolation=cv2.INTER_AREA)
 
 
 def main() -> None:
@@ -47,8 +56,7 @@ def main() -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / "predict.py"), "--input",
                     str(work / "composites" / "images"), "--output-dir", str(work / "out")],
                    check=True, env=env)
-    overlays = [cv2.resize(cv2.imread(str(p)), (480, 360), interpolation=cv2.INTER_AREA)
-                for p in sorted((work / "out").glob("*_overlay.jpg"))[:4]]
+    overlays = [tile(cv2.imread(str(p))) for p in sorted((work / "out").glob("*_overlay.jpg"))[:4]]
     tiled = cv2.vconcat([cv2.hconcat(overlays[:2]), cv2.hconcat(overlays[2:])])
     ok, jpg = cv2.imencode(".jpg", tiled, [cv2.IMWRITE_JPEG_QUALITY, 85])
     write_bytes_atomic(args.output, jpg.tobytes())

@@ -29,4 +29,4 @@ def test_the_default_model_finds_hands_in_real_photos(real_data):
         union = hands.union()
         ious.append((union & truth).sum() / max((union | truth).sum(), 1))
     # Trained on renders only: it need not find every hand, but it must find hands.
-    assert np.mean(ious) >= 0.25, ious  # measured 0.38 on these 8 photos (docs/MODEL_ZOO.md)
+    assert np.mean(ious) >= 0.25, ious  # measured 0.27 on these 8 photos (docs/MODEL_ZOO.md)
