@@ -140,9 +140,9 @@ def test_export_options_that_cannot_work_are_one_error_line(args, words, tmp_pat
 
 @pytest.mark.slow
 def test_an_export_refuses_a_threshold_under_the_one_it_was_made_for(default_exports):
-    from d2hands.runtime import ExportedPredictor, ExportError
-
     import yaml
+
+    from d2hands.runtime import ExportedPredictor, ExportError
 
     own = yaml.safe_load((DEFAULT / "hands_default.yaml").read_text())["HANDS"]["SCORE_THRESH"]
     assert ExportedPredictor(default_exports["onnx"]).score_thresh == pytest.approx(own)
