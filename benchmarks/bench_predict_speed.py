@@ -11,7 +11,7 @@ does per frame (resize, network, masks pasted at the photo's size, score thresho
   stages (backbone + FPN, RPN, box head, mask head, timed in the eager model), and exports
   that compute a mask for every box (score floor 0, as the eager model does), read 256 px
   inputs or keep fewer proposals (``POST_NMS_TOPK_TEST`` 50). The default export keeps
-  boxes from the model's threshold (0.7) only: its hands are exactly the eager model's;
+  boxes from the model's own threshold only: its hands are exactly the eager model's;
 - the MobileUNet (``configs/mobileunet_cpu.yaml``, random weights: speed only), eager (its
   frozen graph) and exported to ONNX;
 - MediaPipe Hands 0.10.21 (``.cache/mediapipe-venv``, ``static_image_mode``) on the photos
