@@ -1,7 +1,6 @@
 """The measurement protocol of issue 14: every recipe x 3 seeds, scored on three held-out sets.
 
-    python experiments/protocol.py --output-dir runs/protocol [--steps 3000] [--seeds 0,1,2] \
-        [--rows real,paper_rep,paper_conv,photo,composite,copy_paste,lsj,last_real,mediapipe]
+    python experiments/protocol.py --output-dir OUT [--steps 3000] [--seeds 0,1,2] [--rows A,B]
 
 Each row adds one thing to the row before it (``ROWS``). Training uses renders and at most the
 25 ``own25_train`` photos: 20 to train on (``real20``) and 5 to choose sessions with
@@ -226,13 +225,20 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
     print(f"{name}: recorded in {shown(path)}", flush=True)
 
 
-def score_held_out(out: Path, run_dir: Path, name: str, log: Path) -> None:
-    """Score a finished run on every held-out set into ``OUT/eval/<name>/<set>`` (resumable)."""
+def score_held_out(out: Path, run_dir: Path, name: str, log: Path,
+                   session: int | None = None) -> Path:
+    """Score a run's chosen session (or ``session``) on every held-out set (resumable).
+
+    Into ``OUT/eval/<name>[/sessions/<session>]/<set>``; returns the folder holding the sets.
+    """
+    base = out / "eval" / name / ("" if session is None else f"sessions/{session}")
+    chosen = [] if session is None else ["--session", session]
     for held in HELD_OUT:
-        folder = out / "eval" / name / held
+        folder = base / held
         if not (folder / "metrics.json").exists():
-            run([PY, "tools/evaluate.py", "--run", run_dir, *held_out(out, held),
+            run([PY, "tools/evaluate.py", "--run", run_dir, *chosen, *held_out(out, held),
                  "--output-dir", folder, "--quiet"], log)
+    return base
 
 
 def checked_rows(text: str, known) -> list[str]:
@@ -252,10 +258,7 @@ def output_folder(path: str) -> tuple[Path, Path]:
 
 
 def mediapipe(out: Path, log: Path, records: Path) -> None:
-    """MediaPipe Hands on the held-out sets (deterministic: one run stands for every seed).
-
-    ``main`` runs it only while ``records`` lacks ``mediapipe_s0.json``.
-    """
+    """MediaPipe Hands on the held-out sets (deterministic: ``mediapipe_s0`` is every seed's)."""
     started = time.time()
     score_mediapipe({name: held_out(out, name) for name in HELD_OUT},
                     out / "eval" / "mediapipe_s0", out / "mediapipe", log)

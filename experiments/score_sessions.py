@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import HELD_OUT, PY, RECORDS, ROOT, held_out, records_dir, run  # noqa: E402
+from protocol import HELD_OUT, RECORDS, ROOT, records_dir, score_held_out  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from d2hands.evaluation.report import write_atomic  # noqa: E402
@@ -35,12 +35,9 @@ def score(out: Path, name: str, log: Path) -> dict:
             continue
         index = session["index"]
         scores = {"val5": (session.get("val") or {}).get("hands/F1")}
+        base = score_held_out(out, run_dir, name, log, session=index)
         for held in HELD_OUT:
-            folder = out / "eval" / name / "sessions" / str(index) / held
-            if not (folder / "metrics.json").exists():
-                run([PY, "tools/evaluate.py", "--run", run_dir, "--session", index,
-                     *held_out(out, held), "--output-dir", folder, "--quiet"], log)
-            metrics = json.loads((folder / "metrics.json").read_text())
+            metrics = json.loads((base / held / "metrics.json").read_text())
             scores[held] = {"hands_f1": metrics["hands"]["F1"], "pixel_f1": metrics["pixel"]["F1"]}
         sessions[str(index)] = scores
     return {"run": name, "best_session": manifest.get("best_session"), "sessions": sessions}
