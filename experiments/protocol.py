@@ -3,10 +3,12 @@
     python experiments/protocol.py --output-dir OUT [--steps 3000] [--seeds 0,1,2] [--rows A,B]
 
 Each row adds one thing to the row before it (``ROWS``). Training uses renders and at most the
-25 ``own25_train`` photos: 20 to train on (``real20``) and 5 to choose sessions with
-(``--select val`` on ``val5``). Held out, never used to choose anything: ``own25_test``,
-``fist_100``, and ``multi``, a semi-synthetic multi-hand set (the ``own25_test`` hands pasted
-1-4 per image onto scikit-image's CC0 photos, which no training run uses). Every step is a
+25 ``own25_train`` photos: 20 to train on (``real20``) and 5 to validate on (``val5``). Once a
+run is trained, ``tools/choose_session.py`` scores every session on ``val5`` and ``valcomp``
+(``val5``'s hands composited onto procedural backgrounds) and chooses the session with the best
+hands F1 at its own best threshold (issue 36; records made before say ``"validation": null``:
+their session was chosen on ``val5`` at 0.7). Held out, never used to choose anything:
+``own25_test``, ``fist_100``, and ``multi`` (``experiments/protocol_data.py``). Every step is a
 toolkit command appended to ``OUT/commands.sh``; finished steps are skipped, so re-running the
 same command continues.
 
@@ -27,7 +29,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_to_real import PY, REAL, ROOT, run, score_mediapipe  # noqa: E402  (shared steps)
+from protocol_data import (  # noqa: E402  (shared steps)
+    VALIDATION,
+    held_out,
+    prepare,
+    register,
+    validation_register,
+)
+from synth_to_real import PY, ROOT, run, score_mediapipe  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from d2hands.evaluation.report import write_atomic  # noqa: E402
@@ -36,7 +45,6 @@ CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
 SCHEDULE = "all,all,3+,4+,heads"
 HELD_OUT = ("own25", "fist100", "multi")
 RECORDS = ROOT / "docs" / "results" / "protocol"
-RENDER = ["--resolution", "384x288", "--workers", "2", "--quiet", "--keep-rgba", "--seed", "1"]
 COMMON = ["DATALOADER.NUM_WORKERS", "1", "DATASETS.TEST", '("val5",)']
 # Each row: (what it adds, repetitive_train arguments builder key)
 ROWS = {
@@ -54,52 +62,6 @@ ROWS = {
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
-
-
-def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
-    """The renders the rows train on (paper, photo look), the real and held-out sets."""
-    looks = {"paper" if row in ("paper_rep", "paper_conv") else "photo" for row in rows
-             if row not in ("real", "mediapipe")}
-    for name, preset in (("paper", "paper"), ("photo", "photo")):
-        if name in looks and not (out / name / "annotations.json").exists():
-            run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", renders,
-                 "--preset", preset, *RENDER], log)
-    prepare_real_sets(out, log)
-
-
-def prepare_real_sets(out: Path, log: Path) -> None:
-    """The real splits (real20, val5, own25_test), fist_100 and the multi-hand set."""
-    real = out / "real"
-    if not (real / "own50.json").exists():
-        run([PY, "tools/prepare_real.py", "--images", REAL / "own_hands_50" / "images",
-             "--masks", REAL / "own_hands_50" / "masks", "--output", real / "own50.json"], log)
-    if not (real / "own25_test.json").exists():
-        run([PY, "tools/split_dataset.py", real / "own50.json", "--parts", "own25_train=1",
-             "own25_test=1", "--output-dir", real, "--seed", 0], log)
-    if not (real / "val5.json").exists():
-        run([PY, "tools/split_dataset.py", real / "own25_train.json", "--parts", "real20=4",
-             "val5=1", "--output-dir", real, "--seed", 0], log)
-    if not (real / "fist100.json").exists():
-        run([PY, "tools/prepare_real.py", "--images", REAL / "fist_100" / "images", "--masks",
-             REAL / "fist_100" / "masks", "--output", real / "fist100.json"], log)
-    backgrounds = out / "backgrounds"
-    if not (backgrounds / "LICENSES.md").exists():
-        run([PY, "tools/fetch_backgrounds.py", "--output-dir", backgrounds], log)
-    if not (out / "multi" / "annotations.json").exists():
-        run([PY, "tools/compose_dataset.py", "--coco", real / "own25_test.json", "--image-root",
-             REAL / "own_hands_50" / "images", "--backgrounds", backgrounds, "--num-images",
-             100, "--hands", "1,4", "--seed", 0, "--output-dir", out / "multi"], log)
-
-
-def register(out: Path) -> str:
-    """DATASETS.REGISTER of every set a row may train or validate on."""
-    photos = str(REAL / "own_hands_50" / "images")
-    entries = [["real20", str(out / "real" / "real20.json"), photos],
-               ["real20_comp", str(out / "real" / "real20.json"), photos],
-               ["val5", str(out / "real" / "val5.json"), photos],
-               ["paper", str(out / "paper" / "annotations.json"), str(out / "paper")],
-               ["photo", str(out / "photo" / "annotations.json"), str(out / "photo")]]
-    return json.dumps(entries)
 
 
 def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
@@ -155,17 +117,6 @@ def with_opts(args: list[str], values: dict[str, str]) -> list[str]:
     return args
 
 
-def held_out(out: Path, name: str) -> list[str]:
-    """evaluate.py ground-truth arguments of a held-out set."""
-    if name == "own25":
-        return ["--coco", out / "real" / "own25_test.json", "--image-root",
-                REAL / "own_hands_50" / "images"]
-    if name == "fist100":
-        return ["--coco", out / "real" / "fist100.json", "--image-root",
-                REAL / "fist_100" / "images"]
-    return ["--coco", out / "multi" / "annotations.json", "--image-root", out / "multi"]
-
-
 def shown(path: Path) -> str:
     """``path`` relative to the repository when it lies inside it."""
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
@@ -197,14 +148,22 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
     if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed)], log)
-    score_held_out(out, run_dir, name, log)
+        state = json.loads(manifest.read_text())
+    if state.get("validation") != list(VALIDATION):  # the session, chosen on more than val5
+        run([PY, "tools/choose_session.py", "--run", run_dir, "--datasets", ",".join(VALIDATION),
+             "DATASETS.REGISTER", validation_register(out)], log)
+        state = json.loads(manifest.read_text())
+    evals = score_held_out(out, run_dir, name, log, session=state["best_session"])
     if record is not None:
-        write_record(record, out, name, row, seed, steps, time.time() - started)
+        write_record(record, out, name, row, seed, steps, time.time() - started, evals)
 
 
 def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: int | None,
-                 seconds: float) -> None:
-    """Write the committed record of a scored row-seed (atomically; ``steps`` None: untrained)."""
+                 seconds: float, evals: Path | None = None) -> None:
+    """Write the committed record of a scored row-seed (atomically; ``steps`` None: untrained).
+
+    ``evals`` holds its held-out metrics (default ``OUT/eval/<name>``).
+    """
     manifest_path = out / "runs" / name / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -213,12 +172,14 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
         "row": row, "seed": seed, "steps": steps, "label": ROWS[row], "commit": commit,
         "command": ("python experiments/protocol.py --rows mediapipe" if row == "mediapipe" else
                     f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}"),
-        "best_session": manifest.get("best_session"), "wall_seconds": round(seconds),
+        "best_session": manifest.get("best_session"), "score_thresh": manifest.get("score_thresh"),
+        "select_metric": manifest.get("select_metric"), "validation": manifest.get("validation"),
+        "wall_seconds": round(seconds),
         # wall_seconds counts only this invocation; a resumed run's training cost is the sum of
         # its finished sessions (a session killed mid-way restarts and counts its last try).
         "train_seconds": round(sum(s.get("wall_time_s", 0) for s in manifest.get("sessions", []))),
-        "held_out": {held: json.loads((out / "eval" / name / held / "metrics.json").read_text())
-                     for held in HELD_OUT},
+        "held_out": {held: json.loads(((evals or out / "eval" / name) / held / "metrics.json")
+                                      .read_text()) for held in HELD_OUT},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
@@ -233,12 +194,37 @@ def score_held_out(out: Path, run_dir: Path, name: str, log: Path,
     """
     base = out / "eval" / name / ("" if session is None else f"sessions/{session}")
     chosen = [] if session is None else ["--session", session]
+    thresh = session_thresh(run_dir, session)
     for held in HELD_OUT:
         folder = base / held
-        if not (folder / "metrics.json").exists():
+        if not scored_at(folder / "metrics.json", thresh):
             run([PY, "tools/evaluate.py", "--run", run_dir, *chosen, *held_out(out, held),
                  "--output-dir", folder, "--quiet"], log)
     return base
+
+
+def session_thresh(run_dir: Path, session: int | None) -> float | None:
+    """The score threshold ``evaluate.py --run`` uses for a run's session (None: unknown)."""
+    path = run_dir / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {}
+    if session is None:
+        return manifest.get("score_thresh")
+    from d2hands.repetitive.manifest import session_threshold
+
+    chosen = [s for s in manifest.get("sessions", []) if s.get("index") == session]
+    return session_threshold(chosen[0]) if chosen else None
+
+
+def scored_at(metrics: Path, thresh: float | None) -> bool:
+    """Whether ``metrics`` exists and was scored at ``thresh``.
+
+    A session chosen again on other validation sets may have another threshold: scores made
+    at its old one are stale.
+    """
+    if not metrics.exists():
+        return False
+    used = json.loads(metrics.read_text()).get("settings", {}).get("score_thresh")
+    return thresh is None or used is None or abs(float(used) - float(thresh)) < 1e-9
 
 
 def checked_rows(text: str, known) -> list[str]:

@@ -53,9 +53,21 @@ def cell(values: list[float]) -> str:
 
 
 def run_metrics(run: Path, row: str, held: str) -> list[dict]:
-    """The metrics of every seed of ``row`` on ``held`` in a run's eval folders."""
-    return [json.loads(p.read_text())
-            for p in sorted((run / "eval").glob(f"{row}_s*/{held}/metrics.json"))]
+    """The metrics of every seed of ``row`` on ``held`` in a run's eval folders.
+
+    A run scored since sessions are chosen on ``valcomp`` too has its chosen session's scores
+    under ``sessions/<best>/``; older ones directly in the run's eval folder.
+    """
+    found = []
+    for folder in sorted((run / "eval").glob(f"{row}_s*")):
+        manifest = run / "runs" / folder.name / "manifest.json"
+        best = json.loads(manifest.read_text()).get("best_session") if manifest.exists() else None
+        for path in (folder / "sessions" / str(best) / held / "metrics.json",
+                     folder / held / "metrics.json"):
+            if path.exists():
+                found.append(json.loads(path.read_text()))
+                break
+    return found
 
 
 def record_metrics(records: Path, row: str, held: str) -> list[dict]:

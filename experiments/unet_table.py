@@ -27,10 +27,10 @@ from protocol import (  # noqa: E402  (shared steps)
     checked_rows,
     mediapipe,
     output_folder,
-    prepare_real_sets,
     score_held_out,
     train_and_score,
 )
+from protocol_data import prepare_real_sets  # noqa: E402
 from synth_to_real import PY, REAL, run  # noqa: E402
 
 PAPER = "configs/unet_paper.yaml"

@@ -65,8 +65,9 @@ def evaluate_weights(cfg, weights: str, datasets: list[str]) -> tuple[dict, dict
     """Validation metrics of a session's weights and its hands F1 at every score threshold.
 
     Returns:
-        The first set's metrics flattened to ``{"hands/F1": ...}``, and ``{threshold: F1}``
-        over all ``datasets`` pooled (``d2hands.evaluation.threshold``).
+        The first set's metrics flattened to ``{"hands/F1": ...}`` plus ``hands/F1_best``
+        (the curve's highest F1), and ``{threshold: F1}`` over all ``datasets`` pooled
+        (``d2hands.evaluation.threshold``).
 
     """
     from ..evaluation.inference import run_inference
@@ -81,9 +82,10 @@ def evaluate_weights(cfg, weights: str, datasets: list[str]) -> tuple[dict, dict
     results = to_detectron2_results(evaluations[0].metrics)
     iou = float(evaluations[0].metrics["settings"]["iou_thresh"])
     curve = f1_curve([image for e in evaluations for image in e.images], iou)
-    return ({f"{group}/{key}": value for group, values in results.items()
-             if isinstance(values, dict) for key, value in values.items()},
-            {str(t): round(f1, 6) for t, f1 in curve.items()})
+    metrics = {f"{group}/{key}": value for group, values in results.items()
+               if isinstance(values, dict) for key, value in values.items()}
+    metrics["hands/F1_best"] = max(curve.values(), default=0.0)
+    return metrics, {str(t): round(f1, 6) for t, f1 in curve.items()}
 
 
 def plan_of(cfg, request: PlanRequest) -> dict:

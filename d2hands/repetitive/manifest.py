@@ -17,6 +17,12 @@ MANIFEST = "manifest.json"
 VERSION = 1
 # --select val: F1, then mask AP between sessions of equal F1 (select_best).
 DEFAULT_SELECT_METRIC = "hands/F1,segm/AP"
+# Metrics of validation alone (``chain.evaluate_weights``), not of ``evaluate.py``:
+# hands F1 at the best score threshold, over every validation set pooled.
+SELECTION_ONLY_METRICS = ("hands/F1_best",)
+# The protocol's rule (issue 36): the session is chosen for the F1 it reaches at its own
+# threshold, not at 0.7 (a session whose hands score 0.72 is not worse than one at 0.95).
+ROBUST_SELECT_METRIC = "hands/F1_best,segm/AP"
 
 
 class PlanChangedError(UsageError):
@@ -174,10 +180,11 @@ def check_select_metric(metric: str) -> list[str]:
     names = _metric_names(metric)
     if not names:
         raise UsageError("--select-metric is empty; e.g. " + DEFAULT_SELECT_METRIC)
-    unknown = [name for name in names if name not in METRIC_NAMES]
+    known = (*METRIC_NAMES, *SELECTION_ONLY_METRICS)
+    unknown = [name for name in names if name not in known]
     if unknown:
         raise UsageError(f"--select-metric names {', '.join(unknown)}, which the evaluation "
-                         f"does not return; choose from: {', '.join(METRIC_NAMES)}")
+                         f"does not return; choose from: {', '.join(known)}")
     return names
 
 
@@ -189,7 +196,8 @@ def select_best(manifest: dict, metric: str = "avg_loss") -> None:
     ``val`` results are compared on the first, and sessions equal on it on the next (a small
     validation set often ties on F1, at 0 when no prediction passes the score threshold). A
     session without the first metric is never chosen; a missing tie-break counts as lowest.
-    Sessions equal on every metric: the first wins.
+    Sessions equal on every metric: the later wins (it has seen more data; on the protocol's
+    side tables later sessions of a tie were better on the held-out sets, issue 36).
     """
     names = _metric_names(metric) or ["avg_loss"]
     best, best_key = None, None
@@ -203,7 +211,7 @@ def select_best(manifest: dict, metric: str = "avg_loss") -> None:
             values = [_number(session.get("val", {}).get(name)) for name in names]
             key = None if values[0] is None else tuple(
                 -math.inf if v is None else v for v in values)
-        if key is not None and (best is None or key > best_key):
+        if key is not None and (best is None or key >= best_key):
             best, best_key = session, key
     manifest["best_session"] = None if best is None else best["index"]
     manifest["final_weights"] = None if best is None else best["final_weights"]

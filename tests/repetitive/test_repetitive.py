@@ -254,7 +254,9 @@ def test_select_val_and_auto_subsets(toy_sets, tmp_path):
                          tmp_path / "val", select="val", select_metric="pixel/F1")
     values = [s["val"]["pixel/F1"] for s in manifest["sessions"]]
     assert all("hands/F1" in s["val"] and "segm/AP" in s["val"] for s in manifest["sessions"])
-    assert manifest["best_session"] == int(np.argmax(values))
+    assert manifest["best_session"] == len(values) - 1 - int(np.argmax(values[::-1]))  # ties: later
+    assert all(s["val"]["hands/F1_best"] == max(s["val_thresholds"].values())
+               for s in manifest["sessions"])
     assert manifest["select"] == "val"
 
     manifest = run_chain(cfg, PlanRequest(subsets=1, schedule=["all"], iters=[1]),

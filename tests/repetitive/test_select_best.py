@@ -28,7 +28,7 @@ def test_lowest_loss_wins_and_unfinished_sessions_are_skipped():
 def test_equal_f1_is_broken_by_mask_ap():
     # Every session misses every hand at the score threshold: F1 0 for all, AP still ranks them.
     sessions = [{"val": {"hands/F1": 0.0, "segm/AP": ap}} for ap in (1.5, 7.0, 3.2)]
-    assert chosen(manifest_of(*sessions), "hands/F1") == 0  # one metric: the first of equals
+    assert chosen(manifest_of(*sessions), "hands/F1") == 2  # one metric: the last of equals
     assert chosen(manifest_of(*sessions), "hands/F1,segm/AP") == 1
 
 
@@ -44,7 +44,7 @@ def test_missing_or_nan_values():
                 {"val": {"hands/F1": 0.5, "segm/AP": math.nan}},
                 {"val": {"hands/F1": 0.5, "segm/AP": 2.0}}]
     assert chosen(manifest_of(*sessions), "hands/F1,segm/AP") == 3
-    assert chosen(manifest_of(*sessions[:3]), "hands/F1,segm/AP") == 1  # all tie-breaks missing
+    assert chosen(manifest_of(*sessions[:3]), "hands/F1,segm/AP") == 2  # all tie-breaks missing
     nothing = manifest_of({"val": {"segm/AP": 5.0}})
     assert chosen(nothing, "hands/F1") is None and nothing["final_weights"] is None
 
@@ -52,6 +52,16 @@ def test_missing_or_nan_values():
 def test_select_metric_names_are_checked():
     assert check_select_metric(" hands/F1 , segm/AP") == ["hands/F1", "segm/AP"]
     assert check_select_metric("pixel/per_image_F1") == ["pixel/per_image_F1"]
+    assert check_select_metric("hands/F1_best,segm/AP") == ["hands/F1_best", "segm/AP"]
     for bad in ("hands/f1", "segm/AP,F1", "avg_loss", " , "):
         with pytest.raises(ValueError, match="--select-metric"):
             check_select_metric(bad)
+
+
+def test_sessions_equal_on_every_metric_go_to_the_later_one():
+    # val5 ties at F1 1.0 across sessions (distractors seed 0); the later one has seen more data.
+    sessions = [{"val": {"hands/F1_best": f1, "segm/AP": 20.0}} for f1 in (1.0, 0.8, 1.0, 1.0)]
+    assert chosen(manifest_of(*sessions), "hands/F1_best,segm/AP") == 3
+    sessions[3]["val"]["segm/AP"] = 19.9
+    assert chosen(manifest_of(*sessions), "hands/F1_best,segm/AP") == 2
+    assert chosen(manifest_of({"avg_loss": 0.3}, {"avg_loss": 0.3}), "avg_loss") == 1

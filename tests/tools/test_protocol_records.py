@@ -24,11 +24,16 @@ def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
     """A finished run folder as train_and_score leaves it: manifest and eval metrics."""
     (out / "runs" / name).mkdir(parents=True)
     (out / "runs" / name / "manifest.json").write_text(json.dumps(
-        {"best_session": 2, "sessions": [{"status": "done", "wall_time_s": 100.4},
-                                          {"status": "done", "wall_time_s": 20.3}]}))
+        {"best_session": 2, "score_thresh": 0.8, "validation": list(protocol.VALIDATION),
+         "select_metric": "hands/F1_best,segm/AP",
+         "sessions": [{"status": "done", "wall_time_s": 100.4},
+                      {"status": "done", "wall_time_s": 20.3}]}))
     for held, f1 in f1s.items():
-        (out / "eval" / name / held).mkdir(parents=True)
-        (out / "eval" / name / held / "metrics.json").write_text(json.dumps(_metrics(f1, 3)))
+        folder = out / "eval" / name / "sessions" / "2" / held
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps(_metrics(f1, 3)))
+        (out / "eval" / name / held).mkdir(parents=True)  # a stale score of another session
+        (out / "eval" / name / held / "metrics.json").write_text(json.dumps(_metrics(0.0, 0)))
 
 
 def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
@@ -42,7 +47,8 @@ def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
     assert records.name == "3000steps"
     assert (record["row"], record["seed"], record["steps"], record["best_session"]) == (
         "real", 1, 3000, 2)
-    assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4
+    assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4, "the chosen session's scores"
+    assert (record["score_thresh"], record["validation"]) == (0.8, ["val5", "valcomp"])
     assert record["train_seconds"] == 121, "the sessions' summed training time, 100.4 + 20.3"
     assert "--rows real --seeds 1" in record["command"]
     assert not log.exists(), "a finished, scored run must not run any command"

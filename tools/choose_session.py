@@ -1,0 +1,61 @@
+"""Choose a finished run's session and score threshold again, on larger validation sets.
+
+    python tools/choose_session.py --run runs/mine [--datasets val5,valcomp] \
+        [--select-metric hands/F1_best,segm/AP] [KEY VALUE ...]
+
+Scores every finished session of a ``repetitive_train.py`` run on the validation sets
+(``--datasets``, registered by the run's config or a trailing ``DATASETS.REGISTER`` opt;
+default the run's ``DATASETS.TEST``), records each session's metrics and F1 curve in the run's
+``manifest.json``, and chooses the session and its threshold again. The default rule,
+``hands/F1_best,segm/AP``, takes the session with the highest hands F1 at its own best
+threshold over all sets pooled, then mask AP on the first set, then the later session.
+``evaluate.py``, ``predict.py`` and ``visualize_video.py --run`` use the new choice.
+Resumable: sessions already scored on the same sets are skipped.
+"""
+
+from __future__ import annotations
+
+from d2hands.cli import ArgumentParser, run_cli
+
+
+def main(argv=None) -> int:
+    """Score, choose, record and print."""
+    from d2hands.repetitive.manifest import ROBUST_SELECT_METRIC
+
+    parser = ArgumentParser(prog="choose_session.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--run", required=True, metavar="DIR", help="a repetitive run")
+    parser.add_argument("--datasets", metavar="A,B",
+                        help="validation sets (default: the run's DATASETS.TEST)")
+    parser.add_argument("--select-metric", default=ROBUST_SELECT_METRIC,
+                        help="metric to maximise; further comma-separated ones break ties "
+                             f"(default {ROBUST_SELECT_METRIC})")
+    parser.add_argument("opts", nargs="*", metavar="KEY VALUE")
+    args = parser.parse_args(argv)
+
+    from tqdm import tqdm
+
+    from d2hands.repetitive.session_choice import choose_run_session
+
+    names = [n for n in (args.datasets or "").split(",") if n] or None
+    bar = tqdm(desc="scoring sessions", unit="session", leave=False)
+    try:
+        chosen = choose_run_session(args.run, names, args.select_metric, args.opts,
+                                    progress=lambda index: bar.update(1))
+    finally:
+        bar.close()
+    metrics = args.select_metric.split(",")
+    sets = "+".join(chosen["datasets"])
+    print(f"scored sessions {chosen['scored']} on {sets}" if chosen["scored"] else
+          f"every session was already scored on {sets}")
+    for index, values in chosen["sessions"].items():
+        shown = ", ".join(f"{m.strip()} {values.get(m.strip(), float('nan')):.3f}"
+                          for m in metrics)
+        mark = "  <- chosen" if index == chosen["best_session"] else ""
+        print(f"  session {index}: {shown}{mark}")
+    print(f"chose session {chosen['best_session']} at score threshold {chosen['score_thresh']}; "
+          f"recorded in {args.run}/manifest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
