@@ -15,6 +15,9 @@ __all__ = ["Hands", "HandsPredictor"]
 # detectron2 (2024) scripts a few functions with torch.jit, which new torch flags on every import.
 warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated",
                         category=FutureWarning)
+# detectron2's anchor generator calls torch.meshgrid without ``indexing`` (its result is the same).
+warnings.filterwarnings("ignore", message=r"torch\.meshgrid: in an upcoming release",
+                        category=UserWarning)
 # torch warns on CPU-only machines that have a CUDA_HOME folder (detectron2's collect_env asks).
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 # torch notes, once per process, that detectron2's is_fx_tracing() covers torch.export too.

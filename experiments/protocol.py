@@ -30,91 +30,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol_data import (  # noqa: E402  (shared steps)
+    REAL_PHOTOS,
+    REAL_SUBSETS,
     VALIDATION,
     held_out,
     prepare,
-    register,
     validation_register,
 )
+from protocol_rows import CONFIG, NO_REAL_ROWS, ROWS, row_args, run_name  # noqa: E402
 from synth_to_real import PY, ROOT, run, score_mediapipe  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from d2hands.evaluation.report import write_atomic  # noqa: E402
 
-CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
-SCHEDULE = "all,all,3+,4+,heads"
 HELD_OUT = ("own25", "fist100", "multi")
 RECORDS = ROOT / "docs" / "results" / "protocol"
-COMMON = ["DATALOADER.NUM_WORKERS", "1", "DATASETS.TEST", '("val5",)']
-# Each row: (what it adds, repetitive_train arguments builder key)
-ROWS = {
-    "real": "real photos only (20 train + 5 val)",
-    "paper_rep": "+ paper-look renders, real x10, repetitive",
-    "paper_conv": "paper-look renders + real x10, conventional (equal steps)",
-    "photo": "+ photo-like renders (instead of paper-look)",
-    "composite": "+ renders composited onto backgrounds",
-    "copy_paste": "+ real-hand copy-paste",
-    "lsj": "+ large scale jitter",
-    "last_real": "+ a real-heavy last session (lr / 5)",
-    "whole_real": "lsj + the real photos also kept whole (real20 x5 uncomposited)",
-    "distractors": "whole_real + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
-    "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
-    "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
-    "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
-}
-
-
-def row_args(row: str, out: Path, steps: int, seed: int) -> list[str]:
-    """repetitive_train.py arguments of a row at one seed."""
-    base = ["--seed", str(seed), "--select", "val", *COMMON, "SEED", str(seed),
-            "DATASETS.REGISTER", register(out)]
-    per = str(steps // len(SCHEDULE.split(",")))
-    chain = ["--subsets", "5", "--schedule", SCHEDULE, "--iters", per]
-    if row == "real":
-        return ["--subsets", "1", "--schedule", "all", "--iters", str(steps), *base,
-                "DATASETS.TRAIN", '("real20",)']
-    if row == "synthetic":  # nothing the project may not ship: renders, procedural backgrounds
-        return chain + base + [
-            "DATASETS.TRAIN", '("photo",)', "HANDS.SUBSET_DATASET", "photo",
-            "HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", '["photo"]',
-            "HANDS.COMPOSITE.BACKGROUNDS", '["procedural"]', "HANDS.SCALE_JITTER.ENABLED", "True"]
-    if row == "synthetic_fast":  # the exported path's 2x speed target (docs/BENCHMARKS.md)
-        return [*row_args("synthetic", out, steps, seed), "MODEL.FPN.OUT_CHANNELS", "64"]
-    renders = "paper" if row in ("paper_rep", "paper_conv") else "photo"
-    args = chain + (["--conventional"] if row == "paper_conv" else []) + base + [
-        "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",
-        '[["real20", 10.0]]', "HANDS.SUBSET_DATASET", renders]
-    order = ["composite", "copy_paste", "lsj", "last_real"]
-    if row == "whole_real":  # lsj, plus real20 again under a name compositing leaves alone
-        return with_opts(row_args("lsj", out, steps, seed), {
-            "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp")',
-            "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0]]'})
-    if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
-        return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
-                "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
-    if row not in order:
-        return args
-    added = order[:order.index(row) + 1]
-    composited = '["photo", "real20"]' if "copy_paste" in added else '["photo"]'
-    args += ["HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", composited,
-             "HANDS.COMPOSITE.BACKGROUNDS", '["procedural", "inpainted:real20"]']
-    if "lsj" in added:
-        args += ["HANDS.SCALE_JITTER.ENABLED", "True"]
-    if "last_real" in added:
-        lr = 0.005
-        args[args.index("--iters"):args.index("--iters")] = [
-            "--lr", ",".join([str(lr)] * 4 + [str(lr / 5)]),
-            "--session-data", "last=real20_comp:1"]
-        args[args.index("HANDS.COMPOSITE.DATASETS") + 1] = '["photo", "real20", "real20_comp"]'
-    return args
-
-
-def with_opts(args: list[str], values: dict[str, str]) -> list[str]:
-    """``args`` with the values of some trailing ``KEY VALUE`` options replaced."""
-    args = list(args)
-    for key, value in values.items():
-        args[args.index(key) + 1] = value
-    return args
 
 
 def shown(path: Path) -> str:
@@ -128,7 +58,8 @@ def records_dir(steps: int, root: Path = RECORDS) -> Path:
 
 
 def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
-                    name: str = "", records: Path | None = None) -> None:
+                    name: str = "", records: Path | None = None,
+                    photos: int = REAL_PHOTOS) -> None:
     """Train one row at one seed (resumable), score it on every held-out set, record it.
 
     ``name`` (default ``<row>_s<seed>``) names the run and eval folders; runs of another
@@ -136,7 +67,7 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
     ``records`` (a ``records_dir``), a row-seed recorded there is skipped, and a new one is
     recorded when it is scored.
     """
-    name = name or f"{row}_s{seed}"
+    name = name or run_name(row, seed, photos)
     record = records / f"{name}.json" if records else None
     if record is not None and record.exists():
         print(f"{name}: recorded in {shown(record)}, skipped", flush=True)
@@ -147,7 +78,7 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
     started = time.time()
     if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
-             *row_args(row, out, steps, seed)], log)
+             *row_args(row, out, steps, seed, photos)], log)
         state = json.loads(manifest.read_text())
     if state.get("validation") != list(VALIDATION):  # the session, chosen on more than val5
         run([PY, "tools/choose_session.py", "--run", run_dir, "--datasets", ",".join(VALIDATION),
@@ -155,11 +86,11 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
         state = json.loads(manifest.read_text())
     evals = score_held_out(out, run_dir, name, log, session=state["best_session"])
     if record is not None:
-        write_record(record, out, name, row, seed, steps, time.time() - started, evals)
+        write_record(record, out, name, row, seed, steps, time.time() - started, evals, photos)
 
 
 def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: int | None,
-                 seconds: float, evals: Path | None = None) -> None:
+                 seconds: float, evals: Path | None = None, photos: int = REAL_PHOTOS) -> None:
     """Write the committed record of a scored row-seed (atomically; ``steps`` None: untrained).
 
     ``evals`` holds its held-out metrics (default ``OUT/eval/<name>``).
@@ -171,7 +102,9 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
     record = {
         "row": row, "seed": seed, "steps": steps, "label": ROWS[row], "commit": commit,
         "command": ("python experiments/protocol.py --rows mediapipe" if row == "mediapipe" else
-                    f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}"),
+                    f"python experiments/protocol.py --steps {steps} --rows {row} --seeds {seed}"
+                    + ("" if photos == REAL_PHOTOS else f" --real-photos {photos}")),
+        "real_photos": 0 if row in NO_REAL_ROWS else photos,
         "best_session": manifest.get("best_session"), "score_thresh": manifest.get("score_thresh"),
         "select_metric": manifest.get("select_metric"), "validation": manifest.get("validation"),
         "wall_seconds": round(seconds),
@@ -260,6 +193,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--renders", type=int, default=1200, help="renders per look")
     parser.add_argument("--rows", default=",".join(ROWS))
+    parser.add_argument("--real-photos", type=int, default=REAL_PHOTOS, choices=REAL_SUBSETS,
+                        help="real training photos: 20, or the nested subsets 5 and 10 (the "
+                             "real-photo curve; 0 is the synthetic row)")
     parser.add_argument("--records", default=str(RECORDS.relative_to(ROOT)),
                         help="where finished row-seeds are recorded (per step count) and "
                              "skipped from; commit them")
@@ -268,8 +204,11 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     out, log = output_folder(args.output_dir)
     records = records_dir(args.steps, (ROOT / args.records).resolve())
+    if args.real_photos != REAL_PHOTOS and set(rows) & set(NO_REAL_ROWS):
+        sys.exit(f"error: --real-photos does not apply to {sorted(set(rows) & set(NO_REAL_ROWS))}"
+                 ", which train on no real photo")
     todo = [(row, seed) for row in rows for seed in ([0] if row == "mediapipe" else seeds)
-            if not (records / f"{row}_s{seed}.json").exists()]
+            if not (records / f"{run_name(row, seed, args.real_photos)}.json").exists()]
     if not todo:
         print(f"every requested row-seed is recorded in {records}")
         return
@@ -278,7 +217,8 @@ def main() -> None:
         if row == "mediapipe":
             mediapipe(out, log, records)
         else:
-            train_and_score(out, row, seed, args.steps, log, records=records)
+            train_and_score(out, row, seed, args.steps, log, records=records,
+                            photos=args.real_photos)
 
 
 if __name__ == "__main__":

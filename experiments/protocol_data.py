@@ -15,6 +15,9 @@ from pathlib import Path
 from synth_to_real import PY, REAL, run
 
 RENDER = ["--resolution", "384x288", "--workers", "2", "--quiet", "--keep-rgba", "--seed", "1"]
+# Real training photos: real20, and its nested subsets real10 and real5 (the real-photo curve).
+REAL_PHOTOS = 20
+REAL_SUBSETS = (5, 10, 20)
 # The sets a session is chosen on (tools/choose_session.py): the F1 curve pools them.
 VALIDATION = ("val5", "valcomp")
 
@@ -31,7 +34,7 @@ def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
 
 
 def prepare_real_sets(out: Path, log: Path) -> None:
-    """The real splits (real20, val5, own25_test), fist_100 and the multi-hand set."""
+    """The real splits (real20 and its subsets, val5, own25_test), fist_100, multi, valcomp."""
     real = out / "real"
     if not (real / "own50.json").exists():
         run([PY, "tools/prepare_real.py", "--images", REAL / "own_hands_50" / "images",
@@ -42,6 +45,7 @@ def prepare_real_sets(out: Path, log: Path) -> None:
     if not (real / "val5.json").exists():
         run([PY, "tools/split_dataset.py", real / "own25_train.json", "--parts", "real20=4",
              "val5=1", "--output-dir", real, "--seed", 0], log)
+    nested_subsets(real, log)
     if not (real / "fist100.json").exists():
         run([PY, "tools/prepare_real.py", "--images", REAL / "fist_100" / "images", "--masks",
              REAL / "fist_100" / "masks", "--output", real / "fist100.json"], log)
@@ -59,6 +63,14 @@ def prepare_real_sets(out: Path, log: Path) -> None:
              REAL / "own_hands_50" / "images", "--backgrounds", "procedural", "--num-images",
              60, "--hands", "1,3", "--negatives", 0.2, "--seed", 5, "--output-dir",
              out / "valcomp"], log)
+
+
+def nested_subsets(real: Path, log: Path) -> None:
+    """``real10.json`` (half of ``real20``) and ``real5.json`` (half of that), seeded."""
+    for small, large in ((10, 20), (5, 10)):
+        if not (real / f"real{small}.json").exists():
+            run([PY, "tools/split_dataset.py", real / f"real{large}.json", "--parts",
+                 f"real{small}=1", f"rest{small}=1", "--output-dir", real, "--seed", 0], log)
 
 
 def register(out: Path) -> str:

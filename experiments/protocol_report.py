@@ -3,6 +3,7 @@
     python experiments/protocol_report.py [--records docs/results/protocol/3000steps]
     python experiments/protocol_report.py --table zoo        # docs/MODEL_ZOO.md's table
     python experiments/protocol_report.py --table headline   # the README's table
+    python experiments/protocol_report.py --table photos [--row whole_real]  # real-photo curve
     python experiments/protocol_report.py --run runs/protocol --table unet
 
 The recipe tables come from the committed records of ``experiments/protocol.py`` (one JSON per
@@ -149,6 +150,28 @@ def headline_table(records: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def photos_table(records: Path, row: str = "whole_real") -> str:
+    """The real-photo curve (issue 36): ``row`` and real-only at 0, 5, 10 and 20 real photos.
+
+    0 photos is the ``synthetic`` row (renders on procedural backgrounds); fewer than 20 are
+    the ``--real-photos`` records (``<row>_p<N>_s<seed>``). Cells without records show ``-``.
+    """
+    sets = " / ".join(SHORT[h] for h in HELD_OUT)
+    lines = [f"| real photos | recipe | seeds | hands F1 ({sets}) | pixel F1 ({sets}) |",
+             "|" + " --- |" * 5]
+    for recipe in (row, "real"):
+        for photos in (0, 5, 10, 20):
+            if photos == 0 and recipe == "real":
+                continue
+            name = "synthetic" if photos == 0 else recipe if photos == 20 else \
+                f"{recipe}_p{photos}"
+            f1, seeds = _scores(records, name, ("hands", "F1"))
+            pixel, _ = _scores(records, name, ("pixel", "F1"))
+            lines.append(f"| {photos} | `{name}` | {seeds} | {' / '.join(f1)} | "
+                         f"{' / '.join(pixel)} |")
+    return "\n".join(lines) + "\n"
+
+
 # Where --write puts a generated table: between these markers of a committed file.
 TARGETS = {"zoo": ROOT / "docs" / "MODEL_ZOO.md", "headline": ROOT / "README.md"}
 
@@ -171,13 +194,17 @@ def main() -> None:
     parser.add_argument("--records", default=str(records_dir(3000, RECORDS)),
                         help="the recipe rows' records (experiments/protocol.py --records)")
     parser.add_argument("--run", default="runs/protocol", help="the U-Net rows' run folder")
-    parser.add_argument("--table", choices=[*sorted(TABLES), "zoo", "headline"],
+    parser.add_argument("--table", choices=[*sorted(TABLES), "zoo", "headline", "photos"],
                         default="recipes",
                         help="the recipe rows of issue 14, the U-Net rows (unet_table.py), the "
-                             "model zoo's table or the README's")
+                             "model zoo's table, the README's, or the real-photo curve")
+    parser.add_argument("--row", default="whole_real", help="--table photos: the recipe")
     parser.add_argument("--write", action="store_true",
                         help="zoo/headline: write the table into docs/MODEL_ZOO.md / README.md")
     args = parser.parse_args()
+    if args.table == "photos":
+        print(photos_table(Path(args.records), args.row), end="")
+        return
     if args.table in ("zoo", "headline"):
         table_text = (zoo_table if args.table == "zoo" else headline_table)(Path(args.records))
         if args.write:

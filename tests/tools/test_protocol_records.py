@@ -126,3 +126,47 @@ def test_a_generated_table_is_written_between_its_markers_only(tmp_path):
     with pytest.raises(SystemExit, match="no '<!-- generated"):
         protocol_report.write_between_markers(page, "| new |\n", "zoo")
     assert page.read_text() == "no markers\n"
+
+
+def test_fewer_real_photos_swap_every_real20_for_a_nested_subset(tmp_path):
+    import protocol_data
+    import protocol_rows
+    import pytest
+
+    from d2hands.testing.toy import write_toy_coco
+
+    real = tmp_path / "real"
+    coco = write_toy_coco(tmp_path / "toy", num_images=20, seed=0, prefix="p")
+    real.mkdir()
+    (real / "real20.json").write_text(coco.read_text())
+    protocol_data.nested_subsets(real, tmp_path / "commands.sh")
+    names = {n: {im["file_name"] for im in json.loads((real / f"real{n}.json").read_text())[
+        "images"]} for n in (5, 10, 20)}
+    assert (len(names[5]), len(names[10])) == (5, 10)
+    assert names[5] < names[10] < names[20]
+
+    full = protocol_rows.row_args("whole_real", tmp_path, 3000, 1)
+    five = protocol_rows.row_args("whole_real", tmp_path, 3000, 1, photos=5)
+    assert len(full) == len(five) and "real20" in " ".join(full)
+    assert "real20" not in " ".join(five)
+    assert [a.replace("real20", "real5") for a in full] == five
+    assert str(real / "real5.json") in five[five.index("DATASETS.REGISTER") + 1]
+    assert '"inpainted:real5"' in five[five.index("HANDS.COMPOSITE.BACKGROUNDS") + 1]
+    assert protocol_rows.run_name("whole_real", 1, 5) == "whole_real_p5_s1"
+    assert protocol_rows.run_name("whole_real", 1) == "whole_real_s1"
+    with pytest.raises(ValueError, match="no real photo"):
+        protocol_rows.row_args("synthetic", tmp_path, 3000, 0, photos=5)
+
+
+def test_a_fewer_photos_record_says_so_and_leaves_the_full_record_alone(tmp_path):
+    out, records = tmp_path / "out", protocol.records_dir(3000, tmp_path / "records")
+    _scored_run(out, "whole_real_p5_s0", {"own25": 0.5, "fist100": 0.4, "multi": 0.3})
+    protocol.train_and_score(out, "whole_real", 0, 3000, tmp_path / "commands.sh",
+                             records=records, photos=5)
+    record = json.loads((records / "whole_real_p5_s0.json").read_text())
+    assert record["real_photos"] == 5 and record["command"].endswith("--real-photos 5")
+    assert not (records / "whole_real_s0.json").exists()
+    assert protocol_report.record_metrics(records, "whole_real", "own25") == []
+    curve = protocol_report.photos_table(records, "whole_real").splitlines()
+    assert "| 5 | `whole_real_p5` | 1 | 0.5 / 0.4 / 0.3 | 0.25 / 0.2 / 0.15 |" in curve
+    assert "| 20 | `whole_real` | 0 | - / - / - | - / - / - |" in curve

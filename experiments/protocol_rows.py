@@ -1,0 +1,100 @@
+"""The protocol's rows: what each recipe adds, and its ``repetitive_train.py`` arguments.
+
+Each row adds one thing to the row before it (``ROWS``); ``row_args`` gives a row's arguments
+at one seed, trained on 20 real photos or on the nested subsets of 5 and 10.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from protocol_data import REAL_PHOTOS, register
+
+CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
+SCHEDULE = "all,all,3+,4+,heads"
+COMMON = ["DATALOADER.NUM_WORKERS", "1", "DATASETS.TEST", '("val5",)']
+# Each row: (what it adds, repetitive_train arguments builder key)
+ROWS = {
+    "real": "real photos only (20 train + 5 val)",
+    "paper_rep": "+ paper-look renders, real x10, repetitive",
+    "paper_conv": "paper-look renders + real x10, conventional (equal steps)",
+    "photo": "+ photo-like renders (instead of paper-look)",
+    "composite": "+ renders composited onto backgrounds",
+    "copy_paste": "+ real-hand copy-paste",
+    "lsj": "+ large scale jitter",
+    "last_real": "+ a real-heavy last session (lr / 5)",
+    "whole_real": "lsj + the real photos also kept whole (real20 x5 uncomposited)",
+    "distractors": "whole_real + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
+    "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
+    "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
+    "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
+}
+# Rows without a real training photo: the real-photo curve's 0 (issue 36).
+NO_REAL_ROWS = ("synthetic", "synthetic_fast", "mediapipe")
+
+
+def run_name(row: str, seed: int, photos: int = REAL_PHOTOS) -> str:
+    """A row-seed's run, eval and record name (``<row>_p<N>_s<seed>`` with fewer photos)."""
+    return f"{row}_s{seed}" if photos == REAL_PHOTOS else f"{row}_p{photos}_s{seed}"
+
+
+def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOTOS) -> list[str]:
+    """repetitive_train.py arguments of a row at one seed, trained on ``photos`` real photos.
+
+    Fewer photos than 20: the same arguments with ``real20`` (its set, its copy and its
+    inpainted backgrounds) replaced by the nested subset ``real5`` or ``real10``.
+    """
+    if photos != REAL_PHOTOS:
+        if row in NO_REAL_ROWS:
+            raise ValueError(f"row {row} trains on no real photo; --real-photos does not apply")
+        return [a.replace("real20", f"real{photos}")
+                for a in row_args(row, out, steps, seed)]
+    base = ["--seed", str(seed), "--select", "val", *COMMON, "SEED", str(seed),
+            "DATASETS.REGISTER", register(out)]
+    per = str(steps // len(SCHEDULE.split(",")))
+    chain = ["--subsets", "5", "--schedule", SCHEDULE, "--iters", per]
+    if row == "real":
+        return ["--subsets", "1", "--schedule", "all", "--iters", str(steps), *base,
+                "DATASETS.TRAIN", '("real20",)']
+    if row == "synthetic":  # nothing the project may not ship: renders, procedural backgrounds
+        return chain + base + [
+            "DATASETS.TRAIN", '("photo",)', "HANDS.SUBSET_DATASET", "photo",
+            "HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", '["photo"]',
+            "HANDS.COMPOSITE.BACKGROUNDS", '["procedural"]', "HANDS.SCALE_JITTER.ENABLED", "True"]
+    if row == "synthetic_fast":  # the exported path's 2x speed target (docs/BENCHMARKS.md)
+        return [*row_args("synthetic", out, steps, seed), "MODEL.FPN.OUT_CHANNELS", "64"]
+    renders = "paper" if row in ("paper_rep", "paper_conv") else "photo"
+    args = chain + (["--conventional"] if row == "paper_conv" else []) + base + [
+        "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",
+        '[["real20", 10.0]]', "HANDS.SUBSET_DATASET", renders]
+    order = ["composite", "copy_paste", "lsj", "last_real"]
+    if row == "whole_real":  # lsj, plus real20 again under a name compositing leaves alone
+        return with_opts(row_args("lsj", out, steps, seed), {
+            "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp")',
+            "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0]]'})
+    if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
+        return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
+                "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
+    if row not in order:
+        return args
+    added = order[:order.index(row) + 1]
+    composited = '["photo", "real20"]' if "copy_paste" in added else '["photo"]'
+    args += ["HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", composited,
+             "HANDS.COMPOSITE.BACKGROUNDS", '["procedural", "inpainted:real20"]']
+    if "lsj" in added:
+        args += ["HANDS.SCALE_JITTER.ENABLED", "True"]
+    if "last_real" in added:
+        lr = 0.005
+        args[args.index("--iters"):args.index("--iters")] = [
+            "--lr", ",".join([str(lr)] * 4 + [str(lr / 5)]),
+            "--session-data", "last=real20_comp:1"]
+        args[args.index("HANDS.COMPOSITE.DATASETS") + 1] = '["photo", "real20", "real20_comp"]'
+    return args
+
+
+def with_opts(args: list[str], values: dict[str, str]) -> list[str]:
+    """``args`` with the values of some trailing ``KEY VALUE`` options replaced."""
+    args = list(args)
+    for key, value in values.items():
+        args[args.index(key) + 1] = value
+    return args
