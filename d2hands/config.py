@@ -141,6 +141,8 @@ def add_composite_config(cfg: CN) -> None:
     c.GRAY_PROB = 0.05
     c.DISTRACTORS = [0, 0]  # min, max unlabelled non-hand cut-outs pasted like the hands
     c.BLEND_MODES = ["feather"]  # per paste, drawn from: none, feather, gaussian, poisson
+    c.MATCH_LIGHT = [0.0, 0.0]  # min, max share of the way a hand's lightness moves to its
+    # surroundings' (and a third of that for its colour): 0 keeps the cut-out as it is
     j = cfg.HANDS.SCALE_JITTER = CN()
     j.ENABLED = False
     j.MIN_SCALE = 0.3

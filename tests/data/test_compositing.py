@@ -111,6 +111,29 @@ def test_settings_refuse_unusable_values(tmp_path):
         BackgroundPool([str(tmp_path / "empty")])
 
 
+def lab(bgr):
+    return cv2.cvtColor(np.array([[bgr]], np.uint8), cv2.COLOR_BGR2LAB)[0, 0].astype(float)
+
+
+@pytest.mark.parametrize("strength", [0.0, 0.5, 1.0])
+def test_match_light_moves_the_hand_towards_its_surroundings(strength):
+    hand_colour, scene = (60, 90, 180), (200, 190, 170)
+    settings = exact_settings(match_light=(strength, strength))
+    rng = np.random.default_rng(0)
+    image, masks = compose(np.full((64, 80, 3), scene, np.uint8),
+                           [solid_hand(hand_colour)], rng, settings)
+    pixels = image[masks[0]].astype(float)
+    # Expected by hand: Lab of the two pure colours, L moved `strength` of the way, a and b a third.
+    before, around = lab(hand_colour), lab(scene)
+    expected = before + strength * (around - before) * np.array([1, 1 / 3, 1 / 3])
+    got = lab(np.round(pixels.mean(axis=0)).astype(np.uint8))
+    assert np.abs(got - expected).max() <= 2.5, (got, expected)
+    if strength == 0.0:
+        assert np.all(pixels == hand_colour), "off: the hand is pasted exactly"
+    with pytest.raises(CompositeConfigError, match="MATCH_LIGHT"):
+        exact_settings(match_light=(0.6, 0.2))
+
+
 # --- through the training loader ---------------------------------------------------------
 
 

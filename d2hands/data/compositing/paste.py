@@ -75,15 +75,44 @@ def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
     return cv2.boundingRect(mask.astype(np.uint8))
 
 
+def match_light(bgr: np.ndarray, cover: np.ndarray, window: np.ndarray,
+                strength: float) -> np.ndarray:
+    """Move a warped hand's mean lightness ``strength`` of the way to its surroundings'.
+
+    The surroundings are the background pixels in a ring around the hand (``window``, float32
+    BGR, before the hand is pasted). Lab's a and b move a third as far, so a hand takes on some
+    of the scene's light colour without losing its skin tone; a pasted hand then no longer
+    stands out from its background by its light alone.
+
+    Returns:
+        The hand's BGR uint8 pixels, shifted (unchanged where ``strength`` is 0 or the hand or
+        its ring is empty).
+
+    """
+    if strength <= 0 or not cover.any():
+        return bgr
+    radius = max(3, int(round(0.15 * math.sqrt(float(cover.sum())))))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    ring = cv2.dilate(cover.astype(np.uint8), kernel).astype(bool) & ~cover
+    if not ring.any():
+        return bgr
+    hand = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    around = cv2.cvtColor(np.clip(window + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_BGR2LAB)
+    shift = (around[ring].astype(np.float32).mean(axis=0) - hand[cover].mean(axis=0))
+    hand += strength * shift * np.array([1.0, 1 / 3, 1 / 3], np.float32)
+    return cv2.cvtColor(np.clip(hand + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
 def paste(canvas: np.ndarray, cut: Cutout, matrix: np.ndarray,
-          feather: float, mode: str = "feather") -> tuple[np.ndarray, np.ndarray]:
+          feather: float, mode: str = "feather",
+          light: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Blend one warped cut-out into ``canvas`` (float32 BGR, in place).
 
     Only the canvas window that the warped cut-out (plus its feathering) can reach is touched.
     Blend modes (Dwibedi et al. 2017): ``none`` (hard edge), ``feather`` (opacity blurred by
     ``feather`` px), ``gaussian`` (blurred by 2-3x that, at least 1.5 px) and ``poisson``
     (OpenCV's seamless cloning, colours matched to the background; ``feather`` where it
-    cannot run, e.g. at the image border).
+    cannot run, e.g. at the image border). ``light``: ``match_light``'s strength.
 
     Returns:
         ``(label, cover)``: bool masks of the hand's label and of the pixels it covers.
@@ -110,6 +139,7 @@ def paste(canvas: np.ndarray, cut: Cutout, matrix: np.ndarray,
                            flags=cv2.INTER_LINEAR) > 0.5
     cover = alpha > 0.5
     window = canvas[y0:y1, x0:x1]
+    bgr = match_light(bgr, cover, window, light)
     if not (mode == "poisson" and _seamless(window, bgr, cover)):
         if sigma > 0:
             alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
@@ -153,8 +183,10 @@ def compose(background: np.ndarray, cuts: list[Cutout], rng: np.random.Generator
     for cut in cuts:
         hand = prepare_hand(cut, rng, s)
         mode = s.blend_modes[int(rng.integers(0, len(s.blend_modes)))]
+        # Drawn only when on, so that composites without it stay as they were, draw for draw.
+        light = float(rng.uniform(*s.match_light)) if s.match_light[1] > 0 else 0.0
         label, cover = paste(canvas, hand, placement(hand, rng, s, height, width), s.feather,
-                             mode)
+                             mode, light)
         masks = [m & ~cover for m in masks]
         masks.append(label)
     image = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)

@@ -43,6 +43,7 @@ class CompositeSettings:
     gray_prob: float = 0.05
     distractors: tuple[int, int] = (0, 0)
     blend_modes: tuple[str, ...] = ("feather",)
+    match_light: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self):
         problems = _problems(self)
@@ -91,7 +92,8 @@ def settings_from_cfg(cfg) -> CompositeSettings:
         noise_sigma=_pair(c.NOISE_SIGMA, "NOISE_SIGMA"), jpeg_prob=float(c.JPEG_PROB),
         jpeg_quality=_pair(c.JPEG_QUALITY, "JPEG_QUALITY", int), gray_prob=float(c.GRAY_PROB),
         distractors=_pair(c.DISTRACTORS, "DISTRACTORS", int),
-        blend_modes=tuple(str(m) for m in c.BLEND_MODES))
+        blend_modes=tuple(str(m) for m in c.BLEND_MODES),
+        match_light=_pair(c.MATCH_LIGHT, "MATCH_LIGHT"))
 
 
 def _problems(s: CompositeSettings) -> list[str]:
@@ -110,6 +112,8 @@ def _problems(s: CompositeSettings) -> list[str]:
     if not 0.0 <= s.outside < 0.5:
         problems.append(f"OUTSIDE is the largest share of a hand outside the frame, in [0, 0.5),"
                         f" got {s.outside}")
+    if not 0.0 <= s.match_light[0] <= s.match_light[1] <= 1.0:
+        problems.append(f"MATCH_LIGHT needs 0 <= low <= high <= 1, got {list(s.match_light)}")
     for name in ("rotation", "blur_sigma", "noise_sigma", "jpeg_quality"):
         low, high = getattr(s, name)
         if low > high:
