@@ -173,7 +173,8 @@ def photos_table(records: Path, row: str = "whole_real") -> str:
 
 
 # Where --write puts a generated table: between these markers of a committed file.
-TARGETS = {"zoo": ROOT / "docs" / "MODEL_ZOO.md", "headline": ROOT / "README.md"}
+TARGETS = {"zoo": ROOT / "docs" / "MODEL_ZOO.md", "headline": ROOT / "README.md",
+           "photos": ROOT / "docs" / "RESULTS.md"}
 
 
 def write_between_markers(path: Path, table: str, name: str) -> None:
@@ -200,13 +201,12 @@ def main() -> None:
                              "model zoo's table, the README's, or the real-photo curve")
     parser.add_argument("--row", default="whole_real", help="--table photos: the recipe")
     parser.add_argument("--write", action="store_true",
-                        help="zoo/headline: write the table into docs/MODEL_ZOO.md / README.md")
+                        help="zoo/headline/photos: write the table into docs/MODEL_ZOO.md / "
+                             "README.md / docs/RESULTS.md")
     args = parser.parse_args()
-    if args.table == "photos":
-        print(photos_table(Path(args.records), args.row), end="")
-        return
-    if args.table in ("zoo", "headline"):
-        table_text = (zoo_table if args.table == "zoo" else headline_table)(Path(args.records))
+    if args.table in ("zoo", "headline", "photos"):
+        table_text = (photos_table(Path(args.records), args.row) if args.table == "photos" else
+                      (zoo_table if args.table == "zoo" else headline_table)(Path(args.records)))
         if args.write:
             write_between_markers(TARGETS[args.table], table_text, args.table)
         else:
