@@ -140,6 +140,7 @@ def add_composite_config(cfg: CN) -> None:
     c.JPEG_QUALITY = [40, 95]
     c.GRAY_PROB = 0.05
     c.DISTRACTORS = [0, 0]  # min, max unlabelled non-hand cut-outs pasted like the hands
+    c.DISTRACTOR_KINDS = ["blob", "silhouette", "skin blob"]  # drawn uniformly per distractor
     c.BLEND_MODES = ["feather"]  # per paste, drawn from: none, feather, gaussian, poisson
     c.MATCH_LIGHT = [0.0, 0.0]  # min, max share of the way a hand's lightness moves to its
     # surroundings' (and a third of that for its colour): 0 keeps the cut-out as it is

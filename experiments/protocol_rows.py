@@ -25,6 +25,7 @@ ROWS = {
     "last_real": "+ a real-heavy last session (lr / 5)",
     "whole_real": "lsj + the real photos also kept whole (real20 x5 uncomposited)",
     "distractors": "whole_real + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
+    "distractor_shapes": "distractors without skin-coloured blobs (fist-like): shapes only",
     "match_light": "whole_real + pasted hands' light moved 0-60% towards their surroundings",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
@@ -76,6 +77,9 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
                 "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
+    if row == "distractor_shapes":  # distractors lost fists; a skin blob looks like a fist
+        return [*row_args("distractors", out, steps, seed), "HANDS.COMPOSITE.DISTRACTOR_KINDS",
+                '["blob", "silhouette"]']
     if row == "match_light":  # less pasted-looking hands (issue 36)
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
                 "[0.0, 0.6]"]

@@ -75,6 +75,9 @@ def test_distractors_are_made_of_background_shapes_and_skin_colours():
         kinds.add("skin" if np.allclose(inside.mean(axis=0), (60, 120, 200), atol=2) else
                   "texture" if np.allclose(inside.mean(axis=0), (200, 100, 50), atol=2) else "?")
     assert kinds == {"skin", "texture"}
+    shapes_only = {make_distractor(rng, OneBackground((200, 100, 50)), Bank([hand]),
+                                   ("blob", "silhouette")).bgr.mean() for _ in range(10)}
+    assert shapes_only == {float(np.mean((200, 100, 50)))}, "no skin-coloured blob"
     assert 0.05 < blob_mask(rng).mean() < 0.9
     flat = np.full((4, 4, 3), 100, np.uint8)
     assert (recolour(flat, np.array([10.0, 20.0, 30.0])) == (10, 20, 30)).all()
@@ -90,7 +93,9 @@ def test_a_compositor_with_distractors_only_makes_negatives():
 
 @pytest.mark.parametrize("changes, words", [({"distractors": (2, 1)}, "DISTRACTORS"),
                                             ({"blend_modes": ("blur",)}, "BLEND_MODES"),
-                                            ({"blend_modes": ()}, "BLEND_MODES")])
+                                            ({"blend_modes": ()}, "BLEND_MODES"),
+                                            ({"distractor_kinds": ("skin",)}, "DISTRACTOR_KINDS"),
+                                            ({"distractor_kinds": ()}, "DISTRACTOR_KINDS")])
 def test_unusable_distractor_settings_name_their_key(changes, words):
     with pytest.raises(CompositeConfigError, match=words):
         exact_settings(**changes)

@@ -79,7 +79,8 @@ class Compositor:
         extra = int(rng.integers(low, high + 1)) if high else 0
         for _ in range(extra):  # anywhere in the paste order: they may cover hands
             cuts.insert(int(rng.integers(0, len(cuts) + 1)),
-                        make_distractor(rng, self.backgrounds, self.bank))
+                        make_distractor(rng, self.backgrounds, self.bank,
+                                        s.distractor_kinds))
         background = self.backgrounds.draw(rng, height, width)
         image, masks = compose(background, cuts, rng, s)
         return degrade(image, rng, s), masks

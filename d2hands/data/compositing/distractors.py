@@ -21,7 +21,7 @@ import numpy as np
 from .backgrounds import BackgroundPool
 from .hand_sources import Cutout, HandBank
 
-KINDS = ("blob", "silhouette", "skin blob")
+KINDS = ("blob", "silhouette", "skin blob")  # settings.DISTRACTOR_KINDS
 SIDE = 96  # distractors are made at this size; placement scales them like hands
 
 
@@ -44,9 +44,9 @@ def recolour(texture: np.ndarray, bgr_mean: np.ndarray) -> np.ndarray:
 
 
 def make_distractor(rng: np.random.Generator, backgrounds: BackgroundPool,
-                    bank: HandBank) -> Cutout:
-    """One distractor cut-out (its kind drawn uniformly among those the bank allows)."""
-    kinds = KINDS if len(bank) else ("blob",)
+                    bank: HandBank, kinds: tuple[str, ...] = KINDS) -> Cutout:
+    """One distractor cut-out, its kind drawn uniformly from ``kinds`` (no hand: a blob)."""
+    kinds = kinds if len(bank) else ("blob",)
     kind = kinds[int(rng.integers(0, len(kinds)))]
     hand = bank.draw(rng) if kind != "blob" else None
     if kind == "silhouette":

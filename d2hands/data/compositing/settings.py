@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from ...errors import HandsError
 
 BLEND_MODES = ("none", "feather", "gaussian", "poisson")  # see paste.paste
+DISTRACTOR_KINDS = ("blob", "silhouette", "skin blob")  # see distractors.make_distractor
 
 
 class CompositeConfigError(HandsError):
@@ -42,6 +43,7 @@ class CompositeSettings:
     jpeg_quality: tuple[int, int] = (40, 95)
     gray_prob: float = 0.05
     distractors: tuple[int, int] = (0, 0)
+    distractor_kinds: tuple[str, ...] = DISTRACTOR_KINDS
     blend_modes: tuple[str, ...] = ("feather",)
     match_light: tuple[float, float] = (0.0, 0.0)
 
@@ -92,6 +94,7 @@ def settings_from_cfg(cfg) -> CompositeSettings:
         noise_sigma=_pair(c.NOISE_SIGMA, "NOISE_SIGMA"), jpeg_prob=float(c.JPEG_PROB),
         jpeg_quality=_pair(c.JPEG_QUALITY, "JPEG_QUALITY", int), gray_prob=float(c.GRAY_PROB),
         distractors=_pair(c.DISTRACTORS, "DISTRACTORS", int),
+        distractor_kinds=tuple(str(k) for k in c.DISTRACTOR_KINDS),
         blend_modes=tuple(str(m) for m in c.BLEND_MODES),
         match_light=_pair(c.MATCH_LIGHT, "MATCH_LIGHT"))
 
@@ -112,6 +115,10 @@ def _problems(s: CompositeSettings) -> list[str]:
     if not 0.0 <= s.outside < 0.5:
         problems.append(f"OUTSIDE is the largest share of a hand outside the frame, in [0, 0.5),"
                         f" got {s.outside}")
+    unknown = [k for k in s.distractor_kinds if k not in DISTRACTOR_KINDS]
+    if unknown or not s.distractor_kinds:
+        problems.append(f"DISTRACTOR_KINDS lists one or more of {list(DISTRACTOR_KINDS)}, got "
+                        f"{list(s.distractor_kinds)}")
     if not 0.0 <= s.match_light[0] <= s.match_light[1] <= 1.0:
         problems.append(f"MATCH_LIGHT needs 0 <= low <= high <= 1, got {list(s.match_light)}")
     for name in ("rotation", "blur_sigma", "noise_sigma", "jpeg_quality"):
