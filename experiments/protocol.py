@@ -107,6 +107,7 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
         "real_photos": 0 if row in NO_REAL_ROWS else photos,
         "best_session": manifest.get("best_session"), "score_thresh": manifest.get("score_thresh"),
         "select_metric": manifest.get("select_metric"), "validation": manifest.get("validation"),
+        "sessions_validation": sessions_validation(manifest),
         "wall_seconds": round(seconds),
         # wall_seconds counts only this invocation; a resumed run's training cost is the sum of
         # its finished sessions (a session killed mid-way restarts and counts its last try).
@@ -117,6 +118,16 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(f"{name}: recorded in {shown(path)}", flush=True)
+
+
+def sessions_validation(manifest: dict) -> dict:
+    """Every finished session's validation: best-threshold F1, its threshold, mask AP."""
+    from d2hands.repetitive.manifest import session_threshold
+
+    return {str(s["index"]): {"hands_f1_best": s["val"].get("hands/F1_best"),
+                              "score_thresh": session_threshold(s),
+                              "segm_ap": s["val"].get("segm/AP")}
+            for s in manifest.get("sessions", []) if s.get("status") == "done" and s.get("val")}
 
 
 def score_held_out(out: Path, run_dir: Path, name: str, log: Path,

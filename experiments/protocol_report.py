@@ -102,7 +102,8 @@ def table(source: Path, held: str, rows: dict[str, str] = TABLES["recipes"],
 
 # Per-frame cost at 320 px on 2 cores (docs/BENCHMARKS.md, bench_predict_speed.py, 2026-12-05).
 SPEED = {"mask_rcnn": "105 / 147", "synthetic_fast": "58 / 94", "mediapipe": "23"}
-HEADLINE = {"lsj": "best recipe: renders + real x10, composited, copy-paste, scale jitter",
+HEADLINE = {"whole_real": "best recipe so far: renders + real x10, composited, copy-paste, "
+                          "scale jitter, real photos also whole",
             "real": "real photos only (20 train + 5 val)",
             "synthetic_fast": "the default model: renders only, 64-channel FPN (licence-clean, "
                               "ships)",
@@ -139,12 +140,12 @@ def zoo_table(records: Path) -> str:
 def headline_table(records: Path) -> str:
     """The README's table: the best recipe, real photos only, the default model, MediaPipe."""
     head = " | ".join(f"{SHORT[h]} F1 (pixel F1)" for h in HELD_OUT)
-    lines = [f"| model | {head} |", "|" + " --- |" * (len(HELD_OUT) + 1)]
+    lines = [f"| model | seeds | {head} |", "|" + " --- |" * (len(HELD_OUT) + 2)]
     for row, label in HEADLINE.items():
         f1, seeds = _scores(records, row, ("hands", "F1"))
         pixel, _ = _scores(records, row, ("pixel", "F1"))
         if seeds:
-            lines.append(f"| {label} | " + " | ".join(
+            lines.append(f"| {label} | {seeds} | " + " | ".join(
                 f"{a.split(' ')[0]} ({b.split(' ')[0]})" for a, b in zip(f1, pixel, strict=True))
                 + " |")
     return "\n".join(lines) + "\n"

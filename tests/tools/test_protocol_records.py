@@ -26,8 +26,10 @@ def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
     (out / "runs" / name / "manifest.json").write_text(json.dumps(
         {"best_session": 2, "score_thresh": 0.8, "validation": list(protocol.VALIDATION),
          "select_metric": "hands/F1_best,segm/AP",
-         "sessions": [{"status": "done", "wall_time_s": 100.4},
-                      {"status": "done", "wall_time_s": 20.3}]}))
+         "sessions": [{"index": 0, "status": "done", "wall_time_s": 100.4,
+                       "val": {"hands/F1_best": 0.5, "segm/AP": 9.0},
+                       "val_thresholds": {"0.5": 0.5, "0.7": 0.25}},
+                      {"index": 1, "status": "done", "wall_time_s": 20.3}]}))
     for held, f1 in f1s.items():
         folder = out / "eval" / name / "sessions" / "2" / held
         folder.mkdir(parents=True)
@@ -49,6 +51,8 @@ def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
         "real", 1, 3000, 2)
     assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4, "the chosen session's scores"
     assert (record["score_thresh"], record["validation"]) == (0.8, ["val5", "valcomp"])
+    assert record["sessions_validation"] == {
+        "0": {"hands_f1_best": 0.5, "score_thresh": 0.5, "segm_ap": 9.0}}
     assert record["train_seconds"] == 121, "the sessions' summed training time, 100.4 + 20.3"
     assert "--rows real --seeds 1" in record["command"]
     assert not log.exists(), "a finished, scored run must not run any command"
