@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol_data import (  # noqa: E402  (shared steps)
     REAL_PHOTOS,
     REAL_SUBSETS,
+    TEST_SIZES,
     VALIDATION,
     held_out,
     prepare,
@@ -80,9 +81,11 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed, photos)], log)
         state = json.loads(manifest.read_text())
-    if state.get("validation") != list(VALIDATION):  # the session, chosen on more than val5
+    if state.get("validation") != list(VALIDATION) or not state.get("test_size"):
+        # the session, threshold and test size, chosen on more than val5
         run([PY, "tools/choose_session.py", "--run", run_dir, "--datasets", ",".join(VALIDATION),
-             "DATASETS.REGISTER", validation_register(out)], log)
+             "--test-sizes", ",".join(map(str, TEST_SIZES)), "DATASETS.REGISTER",
+             validation_register(out)], log)
         state = json.loads(manifest.read_text())
     evals = score_held_out(out, run_dir, name, log, session=state["best_session"])
     if record is not None:
@@ -107,6 +110,7 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
         "real_photos": 0 if row in NO_REAL_ROWS else photos,
         "best_session": manifest.get("best_session"), "score_thresh": manifest.get("score_thresh"),
         "select_metric": manifest.get("select_metric"), "validation": manifest.get("validation"),
+        "test_size": manifest.get("test_size"),
         "sessions_validation": sessions_validation(manifest),
         "wall_seconds": round(seconds),
         # wall_seconds counts only this invocation; a resumed run's training cost is the sum of
@@ -138,10 +142,10 @@ def score_held_out(out: Path, run_dir: Path, name: str, log: Path,
     """
     base = out / "eval" / name / ("" if session is None else f"sessions/{session}")
     chosen = [] if session is None else ["--session", session]
-    thresh = session_thresh(run_dir, session)
+    thresh, size = session_thresh(run_dir, session), session_test_size(run_dir, session)
     for held in HELD_OUT:
         folder = base / held
-        if not scored_at(folder / "metrics.json", thresh):
+        if not scored_at(folder / "metrics.json", thresh, size):
             run([PY, "tools/evaluate.py", "--run", run_dir, *chosen, *held_out(out, held),
                  "--output-dir", folder, "--quiet"], log)
     return base
@@ -151,7 +155,7 @@ def session_thresh(run_dir: Path, session: int | None) -> float | None:
     """The score threshold ``evaluate.py --run`` uses for a run's session (None: unknown)."""
     path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {}
-    if session is None:
+    if session is None or session == manifest.get("best_session"):
         return manifest.get("score_thresh")
     from d2hands.repetitive.manifest import session_threshold
 
@@ -159,15 +163,27 @@ def session_thresh(run_dir: Path, session: int | None) -> float | None:
     return session_threshold(chosen[0]) if chosen else None
 
 
-def scored_at(metrics: Path, thresh: float | None) -> bool:
-    """Whether ``metrics`` exists and was scored at ``thresh``.
+def session_test_size(run_dir: Path, session: int | None) -> int | None:
+    """The test input size chosen for the run's session (None: the config's own)."""
+    path = run_dir / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {}
+    if (session is None or session == manifest.get("best_session")) and manifest.get("test_size"):
+        return int(manifest["test_size"]["min"])
+    return None
 
-    A session chosen again on other validation sets may have another threshold: scores made
-    at its old one are stale.
+
+def scored_at(metrics: Path, thresh: float | None, size: int | None = None) -> bool:
+    """Whether ``metrics`` exists and was scored at ``thresh`` (and test size ``size``).
+
+    A session chosen again on other validation sets may have another threshold or size:
+    scores made at its old ones are stale.
     """
     if not metrics.exists():
         return False
-    used = json.loads(metrics.read_text()).get("settings", {}).get("score_thresh")
+    settings = json.loads(metrics.read_text()).get("settings", {})
+    used = settings.get("score_thresh")
+    if size is not None and settings.get("min_size_test") != size:
+        return False
     return thresh is None or used is None or abs(float(used) - float(thresh)) < 1e-9
 
 

@@ -20,6 +20,8 @@ REAL_PHOTOS = 20
 REAL_SUBSETS = (5, 10, 20)
 # The sets a session is chosen on (tools/choose_session.py): the F1 curve pools them.
 VALIDATION = ("val5", "valcomp")
+# The test input sizes (shorter side) the chosen session is scored at; its best is kept.
+TEST_SIZES = (256, 320, 416)
 
 
 def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:

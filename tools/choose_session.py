@@ -1,7 +1,7 @@
 """Choose a finished run's session and score threshold again, on larger validation sets.
 
     python tools/choose_session.py --run runs/mine [--datasets val5,valcomp] \
-        [--select-metric hands/F1_best,segm/AP] [KEY VALUE ...]
+        [--select-metric hands/F1_best,segm/AP] [--test-sizes 256,320,416] [KEY VALUE ...]
 
 Scores every finished session of a ``repetitive_train.py`` run on the validation sets
 (``--datasets``, registered by the run's config or a trailing ``DATASETS.REGISTER`` opt;
@@ -9,7 +9,10 @@ default the run's ``DATASETS.TEST``), records each session's metrics and F1 curv
 ``manifest.json``, and chooses the session and its threshold again. The default rule,
 ``hands/F1_best,segm/AP``, takes the session with the highest hands F1 at its own best
 threshold over all sets pooled, then mask AP on the first set, then the later session.
-``evaluate.py``, ``predict.py`` and ``visualize_video.py --run`` use the new choice.
+With ``--test-sizes``, the chosen session is also scored at each test input size
+(``INPUT.MIN_SIZE_TEST``; the longest side scaled alike) and the size of best F1 is recorded
+with its own threshold. ``evaluate.py``, ``predict.py`` and ``visualize_video.py --run`` use
+the new choice.
 Resumable: sessions already scored on the same sets are skipped.
 """
 
@@ -29,20 +32,34 @@ def main(argv=None) -> int:
     parser.add_argument("--select-metric", default=ROBUST_SELECT_METRIC,
                         help="metric to maximise; further comma-separated ones break ties "
                              f"(default {ROBUST_SELECT_METRIC})")
+    parser.add_argument("--test-sizes", metavar="A,B",
+                        help="test input sizes (shorter side, px) to choose among, e.g. "
+                             "256,320,416 (default: keep the config's)")
     parser.add_argument("opts", nargs="*", metavar="KEY VALUE")
     args = parser.parse_args(argv)
+    try:
+        sizes = [int(v) for v in (args.test_sizes or "").split(",") if v.strip()]
+    except ValueError:
+        parser.error(f"--test-sizes takes comma-separated whole numbers, got {args.test_sizes!r}")
 
     from tqdm import tqdm
 
     from d2hands.repetitive.session_choice import choose_run_session
 
     names = [n for n in (args.datasets or "").split(",") if n] or None
-    bar = tqdm(desc="scoring sessions", unit="session", leave=False)
+    bars = []  # made on the first evaluation: a run scored already shows none
+
+    def progress(_index):
+        if not bars:
+            bars.append(tqdm(desc="scoring", unit="evaluation", leave=False))
+        bars[0].update(1)
+
     try:
         chosen = choose_run_session(args.run, names, args.select_metric, args.opts,
-                                    progress=lambda index: bar.update(1))
+                                    progress=progress, test_sizes=sizes)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     metrics = args.select_metric.split(",")
     sets = "+".join(chosen["datasets"])
     print(f"scored sessions {chosen['scored']} on {sets}" if chosen["scored"] else
@@ -52,8 +69,10 @@ def main(argv=None) -> int:
                           for m in metrics)
         mark = "  <- chosen" if index == chosen["best_session"] else ""
         print(f"  session {index}: {shown}{mark}")
-    print(f"chose session {chosen['best_session']} at score threshold {chosen['score_thresh']}; "
-          f"recorded in {args.run}/manifest.json")
+    size = chosen["test_size"]
+    print(f"chose session {chosen['best_session']} at score threshold {chosen['score_thresh']}"
+          + (f", test size {size['min']} (longest side {size['max']})" if size else "")
+          + f"; recorded in {args.run}/manifest.json")
     return 0
 
 

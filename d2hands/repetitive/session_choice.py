@@ -27,7 +27,8 @@ from .trained_run import read_trained_run
 
 def choose_run_session(run_dir: str | Path, datasets: list[str] | None = None,
                        select_metric: str = ROBUST_SELECT_METRIC,
-                       opts: list[str] | None = None, progress=None) -> dict:
+                       opts: list[str] | None = None, progress=None,
+                       test_sizes: list[int] | None = None) -> dict:
     """Score every finished session on ``datasets`` and choose the run's session again.
 
     Args:
@@ -37,10 +38,14 @@ def choose_run_session(run_dir: str | Path, datasets: list[str] | None = None,
         select_metric: as ``repetitive_train.py --select-metric``.
         opts: extra ``KEY VALUE`` opts (e.g. a ``DATASETS.REGISTER`` of the sets).
         progress: called with each session's index before it is scored.
+        test_sizes: test input sizes (``INPUT.MIN_SIZE_TEST``) to try on the chosen session;
+            the one of best pooled F1 (ties: the config's own, then the smaller) and its
+            threshold are recorded (``test_size``), and every ``--run`` tool uses them.
 
     Returns:
-        ``{"best_session", "score_thresh", "datasets", "select_metric", "scored": [index],
-        "sessions": {index: {metric: value}}}`` (``scored``: the sessions scored by this call).
+        ``{"best_session", "score_thresh", "test_size", "datasets", "select_metric",
+        "scored": [index], "sessions": {index: {metric: value}}}`` (``scored``: the sessions
+        scored by this call; ``test_size`` None without ``test_sizes``).
 
     Raises:
         UsageError: If the run has no finished session or no validation set.
@@ -79,7 +84,52 @@ def choose_run_session(run_dir: str | Path, datasets: list[str] | None = None,
         save_manifest(folder, manifest)
     select_best(manifest, select_metric)
     manifest.update(select="val", select_metric=select_metric, validation=names)
+    manifest.pop("test_size", None)  # chosen for a session, maybe not this one
+    if test_sizes:
+        choose_test_size(folder, manifest, cfg, names, [int(s) for s in test_sizes],
+                         list(opts or []), progress)
     save_manifest(folder, manifest)
     return {"best_session": manifest["best_session"], "score_thresh": manifest["score_thresh"],
+            "test_size": manifest.get("test_size"),
             "datasets": names, "select_metric": select_metric, "scored": scored,
             "sessions": {s["index"]: {n: s["val"].get(n) for n in names_metric} for s in done}}
+
+
+def choose_test_size(folder: Path, manifest: dict, cfg, names: list[str], sizes: list[int],
+                     opts: list[str], progress=None) -> None:
+    """Score the chosen session at every test size; record the best size and its threshold.
+
+    ``cfg`` is the run's config (its own test size), ``opts`` the caller's extra opts.
+
+    Curves already scored for the same session and sets (``test_size_curves``) are reused.
+    """
+    from ..evaluation.threshold import choose_threshold
+
+    best = [s for s in manifest["sessions"] if s["index"] == manifest["best_session"]][0]
+    own_min, own_max = int(cfg.INPUT.MIN_SIZE_TEST), int(cfg.INPUT.MAX_SIZE_TEST)
+    stored = manifest.setdefault("test_size_curves", {})
+    key = f"session {best['index']} on {'+'.join(names)}"
+    curves = stored.setdefault(key, {})
+    for size in sizes:
+        if str(size) in curves:
+            continue
+        if size < 32:
+            raise UsageError(f"--test-sizes: {size} px is too small a test input")
+        if progress:
+            progress(best["index"])
+        longest = max(size, round(size * own_max / own_min))
+        sized = build_cfg(manifest["config_file"], [
+            *map(str, manifest.get("opts") or []), *opts, "INPUT.MIN_SIZE_TEST", str(size),
+            "INPUT.MAX_SIZE_TEST", str(longest)])
+        _, curve = evaluate_weights(sized, best["final_weights"], names)
+        curves[str(size)] = {"max": longest, "curve": curve}
+        save_manifest(folder, manifest)
+
+    def rank(size: int) -> tuple:
+        curve = curves[str(size)]["curve"]
+        return (round(max(curve.values(), default=0.0), 9), size == own_min, -size)
+
+    size = max(sizes, key=rank)
+    manifest["test_size"] = {"min": size, "max": curves[str(size)]["max"]}
+    manifest["score_thresh"] = choose_threshold(
+        {float(t): float(f1) for t, f1 in curves[str(size)]["curve"].items()})

@@ -66,8 +66,13 @@ def _from_manifest(path: Path, session: int | None) -> TrainedRun:
         raise UsageError(f"--run: the run's config {config_file} does not exist (paths in the "
                          "manifest are relative to where the run was started)")
     opts = [str(o) for o in manifest.get("opts") or []]
-    chosen = (manifest.get("score_thresh") if session is None else
+    # Naming the session the run chose is the same as naming none: the run's own choices.
+    own = session is None or session == manifest.get("best_session")
+    chosen = (manifest.get("score_thresh") if own else
               session_threshold(sessions[[s.get("index") for s in sessions].index(session)]))
+    if own and manifest.get("test_size"):  # the input size chosen on validation
+        opts += ["INPUT.MIN_SIZE_TEST", str(manifest["test_size"]["min"]),
+                 "INPUT.MAX_SIZE_TEST", str(manifest["test_size"]["max"])]
     if chosen is not None:  # chosen on validation: evaluate, predict and videos use it
         opts += ["HANDS.SCORE_THRESH", str(chosen)]
     return TrainedRun(config_file, opts, weights)

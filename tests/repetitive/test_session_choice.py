@@ -36,7 +36,7 @@ def test_every_session_is_scored_on_every_set_and_the_choice_is_used(toy_sets, t
               run, config_file=TINY, opts=opts, select="val", select_metric="hands/F1")
     before = json.loads((run / "manifest.json").read_text())
 
-    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_synth"])
+    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_synth", "--test-sizes", "64,96"])
 
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "chose session" in proc.stdout and "Traceback" not in proc.stderr
@@ -55,8 +55,17 @@ def test_every_session_is_scored_on_every_set_and_the_choice_is_used(toy_sets, t
     assert manifest["best_session"] == max(i for i, k in enumerate(keys) if k == max(keys))
     assert manifest["final_weights"] == best["final_weights"]
 
+    # The chosen session was scored at both test sizes; the best (ties: the config's 96) is kept.
+    key = f"session {manifest['best_session']} on toy_real+toy_synth"
+    curves = manifest["test_size_curves"][key]
+    assert sorted(curves) == ["64", "96"] and curves["64"]["max"] == 85  # 128 * 64 / 96
+    best_f1 = {s: max(c["curve"].values()) for s, c in curves.items()}
+    size = 96 if best_f1["96"] == max(best_f1.values()) else 64
+    assert manifest["test_size"]["min"] == size
+    curve = curves[str(size)]["curve"]
+
     # The curve pools both sets: at the chosen threshold, evaluate.py's counts on each set,
-    # added up, give the recorded F1; and evaluate.py --run uses that threshold by itself.
+    # added up, give the recorded F1; and evaluate.py --run uses that threshold and size.
     thresh = manifest["score_thresh"]
     totals = [0, 0, 0]
     for name, (json_path, images) in (("real", toy_sets["real"]), ("synth", toy_sets["synth"])):
@@ -66,16 +75,18 @@ def test_every_session_is_scored_on_every_set_and_the_choice_is_used(toy_sets, t
                                "--output-dir", str(out), "--quiet"],
                               capture_output=True, text=True, env=tool_env(), timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        assert json.loads((out / "metrics.json").read_text())["settings"]["score_thresh"] == thresh
+        settings = json.loads((out / "metrics.json").read_text())["settings"]
+        assert (settings["score_thresh"], settings["min_size_test"]) == (thresh, size)
         totals = [a + b for a, b in zip(totals, counts(out / "metrics.json"), strict=True)]
     tp, fp, fn = totals
     expected = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    assert best["val_thresholds"][str(thresh)] == pytest.approx(expected, abs=1e-6)
+    assert curve[str(thresh)] == pytest.approx(expected, abs=1e-6)
 
     # Scored on the same sets already: a second call evaluates nothing and chooses the same.
     stamp = (run / "manifest.json").stat().st_mtime_ns
-    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_synth"])
+    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_synth", "--test-sizes", "64,96"])
     assert proc.returncode == 0 and "every session was already scored" in proc.stdout
+    assert "scoring" not in proc.stderr, "the test sizes' curves are reused too"
     assert json.loads((run / "manifest.json").read_text())["best_session"] == \
         manifest["best_session"]
     assert (run / "manifest.json").stat().st_mtime_ns >= stamp
@@ -85,6 +96,8 @@ def test_bad_input_is_one_error_line(tmp_path):
     proc = choose(["--run", str(tmp_path)])
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "no finished session" in proc.stderr
+    proc = choose(["--run", str(tmp_path), "--test-sizes", "320,big"])
+    assert proc.returncode == 2 and "--test-sizes" in proc.stderr
     proc = choose(["--run", str(tmp_path), "--select-metric", "hands/f1_best"])
     assert proc.returncode != 0 and "--select-metric" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -25,6 +25,7 @@ def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
     (out / "runs" / name).mkdir(parents=True)
     (out / "runs" / name / "manifest.json").write_text(json.dumps(
         {"best_session": 2, "score_thresh": 0.8, "validation": list(protocol.VALIDATION),
+         "test_size": {"min": 416, "max": 708},
          "select_metric": "hands/F1_best,segm/AP",
          "sessions": [{"index": 0, "status": "done", "wall_time_s": 100.4,
                        "val": {"hands/F1_best": 0.5, "segm/AP": 9.0},
@@ -33,7 +34,8 @@ def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
     for held, f1 in f1s.items():
         folder = out / "eval" / name / "sessions" / "2" / held
         folder.mkdir(parents=True)
-        (folder / "metrics.json").write_text(json.dumps(_metrics(f1, 3)))
+        (folder / "metrics.json").write_text(json.dumps(
+            {**_metrics(f1, 3), "settings": {"score_thresh": 0.8, "min_size_test": 416}}))
         (out / "eval" / name / held).mkdir(parents=True)  # a stale score of another session
         (out / "eval" / name / held / "metrics.json").write_text(json.dumps(_metrics(0.0, 0)))
 
@@ -51,6 +53,7 @@ def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
         "real", 1, 3000, 2)
     assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4, "the chosen session's scores"
     assert (record["score_thresh"], record["validation"]) == (0.8, ["val5", "valcomp"])
+    assert record["test_size"] == {"min": 416, "max": 708}
     assert record["sessions_validation"] == {
         "0": {"hands_f1_best": 0.5, "score_thresh": 0.5, "segm_ap": 9.0}}
     assert record["train_seconds"] == 121, "the sessions' summed training time, 100.4 + 20.3"
@@ -174,3 +177,12 @@ def test_a_fewer_photos_record_says_so_and_leaves_the_full_record_alone(tmp_path
     curve = protocol_report.photos_table(records, "whole_real").splitlines()
     assert "| 5 | `whole_real_p5` | 1 | 0.5 / 0.4 / 0.3 | 0.25 / 0.2 / 0.15 |" in curve
     assert "| 20 | `whole_real` | 0 | - / - / - | - / - / - |" in curve
+
+
+def test_scores_made_at_another_threshold_or_size_are_stale(tmp_path):
+    metrics = tmp_path / "metrics.json"
+    assert not protocol.scored_at(metrics, 0.8)
+    metrics.write_text(json.dumps({"settings": {"score_thresh": 0.8, "min_size_test": 320}}))
+    assert protocol.scored_at(metrics, 0.8) and protocol.scored_at(metrics, 0.8, 320)
+    assert not protocol.scored_at(metrics, 0.9, 320)
+    assert not protocol.scored_at(metrics, 0.8, 416)
