@@ -6,11 +6,11 @@ Each row adds one thing to the row before it (``ROWS``). Training uses renders a
 25 ``own25_train`` photos: 20 to train on (``real20``) and 5 to validate on (``val5``). Once a
 run is trained, ``tools/choose_session.py`` scores every session on ``val5`` and ``valcomp``
 (``val5``'s hands composited onto procedural backgrounds) and chooses the session with the best
-hands F1 at its own best threshold (issue 36; records made before say ``"validation": null``:
-their session was chosen on ``val5`` at 0.7). Held out, never used to choose anything:
-``own25_test``, ``fist_100``, and ``multi`` (``experiments/protocol_data.py``). Every step is a
-toolkit command appended to ``OUT/commands.sh``; finished steps are skipped, so re-running the
-same command continues.
+hands F1 at its own best threshold, and its test size (issue 36; records without a
+``validation`` field had their session chosen on ``val5`` alone). Held out, never used to
+choose anything: ``own25_test``, ``fist_100``, and ``multi`` (``experiments/protocol_data.py``).
+Every step is a toolkit command appended to ``OUT/commands.sh``; finished steps are skipped, so
+re-running the same command continues.
 
 Every finished row-seed is also recorded, small and committed, in
 ``docs/results/protocol/<steps>steps/<row>_s<seed>.json`` (its held-out metrics, the session
@@ -22,6 +22,7 @@ mean +- std tables from the records.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -81,7 +82,8 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed, photos)], log)
         state = json.loads(manifest.read_text())
-    if state.get("validation") != list(VALIDATION) or not state.get("test_size"):
+    size = state.get("test_size") or {}
+    if state.get("validation") != list(VALIDATION) or size.get("session") != state["best_session"]:
         # the session, threshold and test size, chosen on more than val5
         run([PY, "tools/choose_session.py", "--run", run_dir, "--datasets", ",".join(VALIDATION),
              "--test-sizes", ",".join(map(str, TEST_SIZES)), "DATASETS.REGISTER",
@@ -142,7 +144,7 @@ def score_held_out(out: Path, run_dir: Path, name: str, log: Path,
     """
     base = out / "eval" / name / ("" if session is None else f"sessions/{session}")
     chosen = [] if session is None else ["--session", session]
-    thresh, size = session_thresh(run_dir, session), session_test_size(run_dir, session)
+    thresh, size = expected_settings(run_dir, session)
     for held in HELD_OUT:
         folder = base / held
         if not scored_at(folder / "metrics.json", thresh, size):
@@ -151,40 +153,39 @@ def score_held_out(out: Path, run_dir: Path, name: str, log: Path,
     return base
 
 
-def session_thresh(run_dir: Path, session: int | None) -> float | None:
-    """The score threshold ``evaluate.py --run`` uses for a run's session (None: unknown)."""
+@functools.lru_cache(maxsize=1)
+def config_test_size() -> int:
+    """The protocol config's own test input size (``INPUT.MIN_SIZE_TEST``)."""
+    from d2hands.engine import build_cfg
+
+    return int(build_cfg(str(ROOT / CONFIG)).INPUT.MIN_SIZE_TEST)
+
+
+def expected_settings(run_dir: Path, session: int | None) -> tuple[float, int]:
+    """The score threshold and test size ``evaluate.py --run [--session]`` uses for a session."""
+    from d2hands.defaults import DEFAULT_SCORE_THRESH
+    from d2hands.repetitive.trained_run import chosen_opts
+
     path = run_dir / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {}
-    if session is None or session == manifest.get("best_session"):
-        return manifest.get("score_thresh")
-    from d2hands.repetitive.manifest import session_threshold
-
-    chosen = [s for s in manifest.get("sessions", []) if s.get("index") == session]
-    return session_threshold(chosen[0]) if chosen else None
+    opts = chosen_opts(json.loads(path.read_text()) if path.exists() else {}, session)
+    values = dict(zip(opts[::2], opts[1::2], strict=True))
+    return (float(values.get("HANDS.SCORE_THRESH", DEFAULT_SCORE_THRESH)),
+            int(values.get("INPUT.MIN_SIZE_TEST", config_test_size())))
 
 
-def session_test_size(run_dir: Path, session: int | None) -> int | None:
-    """The test input size chosen for the run's session (None: the config's own)."""
-    path = run_dir / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {}
-    if (session is None or session == manifest.get("best_session")) and manifest.get("test_size"):
-        return int(manifest["test_size"]["min"])
-    return None
-
-
-def scored_at(metrics: Path, thresh: float | None, size: int | None = None) -> bool:
-    """Whether ``metrics`` exists and was scored at ``thresh`` (and test size ``size``).
+def scored_at(metrics: Path, thresh: float, size: int) -> bool:
+    """Whether ``metrics`` exists and was scored at ``thresh`` and test size ``size``.
 
     A session chosen again on other validation sets may have another threshold or size:
-    scores made at its old ones are stale.
+    scores made at its old ones are stale. Scores that name no size were made at the
+    config's own.
     """
     if not metrics.exists():
         return False
     settings = json.loads(metrics.read_text()).get("settings", {})
     used = settings.get("score_thresh")
-    if size is not None and settings.get("min_size_test") != size:
-        return False
-    return thresh is None or used is None or abs(float(used) - float(thresh)) < 1e-9
+    return (settings.get("min_size_test", config_test_size()) == size and used is not None
+            and abs(float(used) - float(thresh)) < 1e-9)
 
 
 def checked_rows(text: str, known) -> list[str]:

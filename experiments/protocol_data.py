@@ -87,13 +87,12 @@ def register(out: Path) -> str:
 
 
 def validation_register(out: Path) -> str:
-    """DATASETS.REGISTER for choosing sessions: ``register`` plus ``valcomp``.
+    """DATASETS.REGISTER of ``valcomp``, for choosing sessions (added to the run's own sets).
 
     Kept out of training's opts so that runs started before ``valcomp`` existed still resume.
     """
-    entries = json.loads(register(out))
-    entries.append(["valcomp", str(out / "valcomp" / "annotations.json"), str(out / "valcomp")])
-    return json.dumps(entries)
+    return json.dumps([["valcomp", str(out / "valcomp" / "annotations.json"),
+                        str(out / "valcomp")]])
 
 
 def held_out(out: Path, name: str) -> list[str]:

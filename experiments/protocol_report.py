@@ -205,6 +205,8 @@ def main() -> None:
                         help="zoo/headline/photos: write the table into docs/MODEL_ZOO.md / "
                              "README.md / docs/RESULTS.md")
     args = parser.parse_args()
+    if args.row not in ROWS:
+        sys.exit(f"error: --row {args.row} is not a protocol row; choose from {', '.join(ROWS)}")
     if args.table in ("zoo", "headline", "photos"):
         table_text = (photos_table(Path(args.records), args.row) if args.table == "photos" else
                       (zoo_table if args.table == "zoo" else headline_table)(Path(args.records)))

@@ -1,8 +1,9 @@
 """Score every session of a protocol run on the held-out sets: the side table of issue 36.
 
-The protocol chooses one session per run on ``val5`` (5 photos). To settle whether that rule
-chooses well, this scores *every* session once on the held-out sets (never an input to any
-choice) and records it beside the row-seed's record:
+The protocol chooses one session per run on its validation sets (``val5`` and ``valcomp``;
+``val5`` alone before issue 36). To see whether that rule chooses well, this scores *every*
+session once on the held-out sets (never an input to any choice) and records it beside the
+row-seed's record:
 
     python experiments/score_sessions.py --name whole_real_s0 [--output-dir runs/protocol]
 

@@ -4,16 +4,15 @@
         [--select-metric hands/F1_best,segm/AP] [--test-sizes 256,320,416] [KEY VALUE ...]
 
 Scores every finished session of a ``repetitive_train.py`` run on the validation sets
-(``--datasets``, registered by the run's config or a trailing ``DATASETS.REGISTER`` opt;
-default the run's ``DATASETS.TEST``), records each session's metrics and F1 curve in the run's
-``manifest.json``, and chooses the session and its threshold again. The default rule,
-``hands/F1_best,segm/AP``, takes the session with the highest hands F1 at its own best
-threshold over all sets pooled, then mask AP on the first set, then the later session.
-With ``--test-sizes``, the chosen session is also scored at each test input size
+(``--datasets``, registered by the run or by a trailing ``DATASETS.REGISTER`` opt, which adds
+to the run's sets; default the run's ``DATASETS.TEST``), records each session's metrics and
+F1 curve in the run's ``manifest.json``, and chooses the session and its threshold again.
+The default rule, ``hands/F1_best,segm/AP``, takes the session with the highest hands F1 at
+its own best threshold over all sets pooled, then mask AP on the first set, then the later
+session. With ``--test-sizes``, the chosen session is also scored at each test input size
 (``INPUT.MIN_SIZE_TEST``; the longest side scaled alike) and the size of best F1 is recorded
 with its own threshold. ``evaluate.py``, ``predict.py`` and ``visualize_video.py --run`` use
-the new choice.
-Resumable: sessions already scored on the same sets are skipped.
+the new choice. Resumable: sessions already scored on the same sets are skipped.
 """
 
 from __future__ import annotations
@@ -41,6 +40,8 @@ def main(argv=None) -> int:
         sizes = [int(v) for v in (args.test_sizes or "").split(",") if v.strip()]
     except ValueError:
         parser.error(f"--test-sizes takes comma-separated whole numbers, got {args.test_sizes!r}")
+    if any(size < 32 for size in sizes):
+        parser.error(f"--test-sizes: each size is at least 32 px, got {args.test_sizes}")
 
     from tqdm import tqdm
 
@@ -60,13 +61,12 @@ def main(argv=None) -> int:
     finally:
         for bar in bars:
             bar.close()
-    metrics = args.select_metric.split(",")
+    metrics = [m.strip() for m in args.select_metric.split(",") if m.strip()]
     sets = "+".join(chosen["datasets"])
     print(f"scored sessions {chosen['scored']} on {sets}" if chosen["scored"] else
           f"every session was already scored on {sets}")
     for index, values in chosen["sessions"].items():
-        shown = ", ".join(f"{m.strip()} {values.get(m.strip(), float('nan')):.3f}"
-                          for m in metrics)
+        shown = ", ".join(f"{m} {_number(values.get(m)):.3f}" for m in metrics)
         mark = "  <- chosen" if index == chosen["best_session"] else ""
         print(f"  session {index}: {shown}{mark}")
     size = chosen["test_size"]
@@ -74,6 +74,10 @@ def main(argv=None) -> int:
           + (f", test size {size['min']} (longest side {size['max']})" if size else "")
           + f"; recorded in {args.run}/manifest.json")
     return 0
+
+
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
 
 
 if __name__ == "__main__":

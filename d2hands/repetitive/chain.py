@@ -84,7 +84,7 @@ def evaluate_weights(cfg, weights: str, datasets: list[str]) -> tuple[dict, dict
     curve = f1_curve([image for e in evaluations for image in e.images], iou)
     metrics = {f"{group}/{key}": value for group, values in results.items()
                if isinstance(values, dict) for key, value in values.items()}
-    metrics["hands/F1_best"] = max(curve.values(), default=0.0)
+    metrics["hands/F1_best"] = round(max(curve.values(), default=0.0), 6)
     return metrics, {str(t): round(f1, 6) for t, f1 in curve.items()}
 
 
@@ -157,6 +157,7 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
     manifest = load_manifest(out_dir) if not comm.is_main_process() else manifest
 
     previous = cfg.MODEL.WEIGHTS
+    trained = False
     for session, state in zip(plan["sessions"], manifest["sessions"], strict=True):
         session_dir = out_dir / f"session_{session['index']:02d}"
         if state.get("status") == "done" and Path(state["final_weights"]).exists():
@@ -171,12 +172,18 @@ def run_chain(cfg, request: PlanRequest, out_dir: Path, *, config_file: str = ""
             stats["val"], stats["val_thresholds"] = evaluate_weights(
                 scfg, stats["final_weights"], list(cfg.DATASETS.TEST))
         state.update(stats, status="done")
+        trained = True
         previous = stats["final_weights"]
         select_best(manifest, "avg_loss" if select == "loss" else select_metric)
         if comm.is_main_process():
             save_manifest(out_dir, manifest)
         comm.synchronize()
-    select_best(manifest, "avg_loss" if select == "loss" else select_metric)
+    if trained or "validation" not in manifest:
+        # A choice made since by tools/choose_session.py (its sets, rule and test size) stands
+        # while no session changes; a newly trained one is chosen by the chain's rule again.
+        for key in ("validation", "select_metric", "test_size"):
+            manifest.pop(key, None)
+        select_best(manifest, "avg_loss" if select == "loss" else select_metric)
     if comm.is_main_process():
         save_manifest(out_dir, manifest)
         write_json_atomic(out_dir / "losses_all.json", concatenated_losses(out_dir, manifest))

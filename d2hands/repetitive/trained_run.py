@@ -66,16 +66,36 @@ def _from_manifest(path: Path, session: int | None) -> TrainedRun:
         raise UsageError(f"--run: the run's config {config_file} does not exist (paths in the "
                          "manifest are relative to where the run was started)")
     opts = [str(o) for o in manifest.get("opts") or []]
-    # Naming the session the run chose is the same as naming none: the run's own choices.
+    return TrainedRun(config_file, opts + chosen_opts(manifest, session), weights)
+
+
+def chosen_opts(manifest: dict, session: int | None = None) -> list[str]:
+    """The opts of what was chosen on validation for a run (or one of its sessions).
+
+    Naming the session the run chose is the same as naming none: the run's score threshold
+    and, when one was chosen for that session, its test input size. Another session gets the
+    threshold of its own validation curve. Evaluate, predict and videos use these.
+
+    Returns:
+        ``KEY VALUE`` opts (``INPUT.MIN_SIZE_TEST``, ``INPUT.MAX_SIZE_TEST``,
+        ``HANDS.SCORE_THRESH``), empty where nothing was chosen.
+
+    """
+    sessions = manifest.get("sessions") or []
     own = session is None or session == manifest.get("best_session")
-    chosen = (manifest.get("score_thresh") if own else
-              session_threshold(sessions[[s.get("index") for s in sessions].index(session)]))
-    if own and manifest.get("test_size"):  # the input size chosen on validation
-        opts += ["INPUT.MIN_SIZE_TEST", str(manifest["test_size"]["min"]),
-                 "INPUT.MAX_SIZE_TEST", str(manifest["test_size"]["max"])]
-    if chosen is not None:  # chosen on validation: evaluate, predict and videos use it
-        opts += ["HANDS.SCORE_THRESH", str(chosen)]
-    return TrainedRun(config_file, opts, weights)
+    if own:
+        thresh = manifest.get("score_thresh")
+    else:
+        entry = [s for s in sessions if s.get("index") == session]
+        thresh = session_threshold(entry[0]) if entry else None
+    opts = []
+    size = manifest.get("test_size")
+    if own and isinstance(size, dict) and size.get("session") == manifest.get("best_session"):
+        opts += ["INPUT.MIN_SIZE_TEST", str(int(size["min"])),
+                 "INPUT.MAX_SIZE_TEST", str(int(size["max"]))]
+    if thresh is not None:
+        opts += ["HANDS.SCORE_THRESH", str(thresh)]
+    return opts
 
 
 def read_trained_run(run_dir: str | os.PathLike, session: int | None = None) -> TrainedRun:

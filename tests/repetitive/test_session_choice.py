@@ -32,20 +32,24 @@ def test_every_session_is_scored_on_every_set_and_the_choice_is_used(toy_sets, t
     opts = ["DATASETS.REGISTER", register, "DATASETS.TRAIN", '("toy_synth",)',
             "DATASETS.TEST", '("toy_real",)']
     run = tmp_path / "run"
-    run_chain(build_cfg(TINY, opts), PlanRequest(subsets=2, schedule=["all", "heads"], iters=[2]),
-              run, config_file=TINY, opts=opts, select="val", select_metric="hands/F1")
+    plan = PlanRequest(subsets=2, schedule=["all", "heads"], iters=[2])
+    run_chain(build_cfg(TINY, opts), plan, run, config_file=TINY, opts=opts, select="val",
+              select_metric="hands/F1")
     before = json.loads((run / "manifest.json").read_text())
+    # A set the run never registered, added by a trailing REGISTER (the run's own stay).
+    extra = ["DATASETS.REGISTER", json.dumps([["toy_extra", str(synth_json), str(synth_images)]])]
 
-    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_synth", "--test-sizes", "64,96"])
+    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_extra", "--test-sizes", "64,96",
+                   *extra])
 
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "chose session" in proc.stdout and "Traceback" not in proc.stderr
-    assert "scored sessions [0, 1] on toy_real+toy_synth" in proc.stdout
+    assert "scored sessions [0, 1] on toy_real+toy_extra" in proc.stdout
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["validation"] == ["toy_real", "toy_synth"]
+    assert manifest["validation"] == ["toy_real", "toy_extra"]
     assert manifest["select_metric"] == "hands/F1_best,segm/AP"
     for old, new in zip(before["sessions"], manifest["sessions"], strict=True):
-        assert new["val_on"] == ["toy_real", "toy_synth"]
+        assert new["val_on"] == ["toy_real", "toy_extra"]
         assert new["val_history"][0]["val"] == old["val"], "the first validation is kept"
         curve = {float(t): f1 for t, f1 in new["val_thresholds"].items()}
         assert new["val"]["hands/F1_best"] == pytest.approx(max(curve.values()))
@@ -56,12 +60,14 @@ def test_every_session_is_scored_on_every_set_and_the_choice_is_used(toy_sets, t
     assert manifest["final_weights"] == best["final_weights"]
 
     # The chosen session was scored at both test sizes; the best (ties: the config's 96) is kept.
-    key = f"session {manifest['best_session']} on toy_real+toy_synth"
+    key = f"session {manifest['best_session']} on toy_real+toy_extra"
     curves = manifest["test_size_curves"][key]
     assert sorted(curves) == ["64", "96"] and curves["64"]["max"] == 85  # 128 * 64 / 96
+    assert curves["96"]["curve"] == best["val_thresholds"], "the config's own size: reused"
     best_f1 = {s: max(c["curve"].values()) for s, c in curves.items()}
     size = 96 if best_f1["96"] == max(best_f1.values()) else 64
-    assert manifest["test_size"]["min"] == size
+    assert manifest["test_size"] == {"session": manifest["best_session"], "min": size,
+                                     "max": 128 if size == 96 else 85}
     curve = curves[str(size)]["curve"]
 
     # The curve pools both sets: at the chosen threshold, evaluate.py's counts on each set,
@@ -83,13 +89,22 @@ def test_every_session_is_scored_on_every_set_and_the_choice_is_used(toy_sets, t
     assert curve[str(thresh)] == pytest.approx(expected, abs=1e-6)
 
     # Scored on the same sets already: a second call evaluates nothing and chooses the same.
-    stamp = (run / "manifest.json").stat().st_mtime_ns
-    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_synth", "--test-sizes", "64,96"])
+    proc = choose(["--run", str(run), "--datasets", "toy_real,toy_extra", "--test-sizes", "64,96",
+                   *extra])
     assert proc.returncode == 0 and "every session was already scored" in proc.stdout
     assert "scoring" not in proc.stderr, "the test sizes' curves are reused too"
-    assert json.loads((run / "manifest.json").read_text())["best_session"] == \
-        manifest["best_session"]
-    assert (run / "manifest.json").stat().st_mtime_ns >= stamp
+    assert json.loads((run / "manifest.json").read_text()) == manifest
+
+    # The training command run again (nothing left to train) keeps the choice.
+    run_chain(build_cfg(TINY, opts), plan, run, config_file=TINY, opts=opts, select="val",
+              select_metric="hands/F1")
+    again = json.loads((run / "manifest.json").read_text())
+    assert {k: again.get(k) for k in ("best_session", "score_thresh", "test_size", "validation")} \
+        == {k: manifest.get(k) for k in ("best_session", "score_thresh", "test_size", "validation")}
+
+    proc = choose(["--run", str(run), "--datasets", "toy_real,nowhere"])
+    assert proc.returncode != 0 and "nowhere" in proc.stderr and "not registered" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_bad_input_is_one_error_line(tmp_path):

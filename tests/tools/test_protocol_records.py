@@ -25,7 +25,7 @@ def _scored_run(out: Path, name: str, f1s: dict[str, float]) -> None:
     (out / "runs" / name).mkdir(parents=True)
     (out / "runs" / name / "manifest.json").write_text(json.dumps(
         {"best_session": 2, "score_thresh": 0.8, "validation": list(protocol.VALIDATION),
-         "test_size": {"min": 416, "max": 708},
+         "test_size": {"session": 2, "min": 416, "max": 708},
          "select_metric": "hands/F1_best,segm/AP",
          "sessions": [{"index": 0, "status": "done", "wall_time_s": 100.4,
                        "val": {"hands/F1_best": 0.5, "segm/AP": 9.0},
@@ -53,7 +53,7 @@ def test_a_scored_row_seed_is_recorded_and_then_skipped(tmp_path):
         "real", 1, 3000, 2)
     assert record["held_out"]["fist100"]["hands"]["F1"] == 0.4, "the chosen session's scores"
     assert (record["score_thresh"], record["validation"]) == (0.8, ["val5", "valcomp"])
-    assert record["test_size"] == {"min": 416, "max": 708}
+    assert record["test_size"] == {"session": 2, "min": 416, "max": 708}
     assert record["sessions_validation"] == {
         "0": {"hands_f1_best": 0.5, "score_thresh": 0.5, "segm_ap": 9.0}}
     assert record["train_seconds"] == 121, "the sessions' summed training time, 100.4 + 20.3"
@@ -110,7 +110,8 @@ def test_every_session_is_read_back_from_its_scores(tmp_path):
         for held, f1 in zip(protocol.HELD_OUT, (0.1, 0.2, 0.3), strict=True):
             folder = out / "eval" / "lsj_s0" / "sessions" / str(index) / held
             folder.mkdir(parents=True)
-            (folder / "metrics.json").write_text(json.dumps(_metrics(f1 + index, 1)))
+            (folder / "metrics.json").write_text(json.dumps(
+                {**_metrics(f1 + index, 1), "settings": {"score_thresh": 0.7}}))
 
     record = score_sessions.score(out, "lsj_s0", tmp_path / "commands.sh")
 
@@ -181,8 +182,25 @@ def test_a_fewer_photos_record_says_so_and_leaves_the_full_record_alone(tmp_path
 
 def test_scores_made_at_another_threshold_or_size_are_stale(tmp_path):
     metrics = tmp_path / "metrics.json"
-    assert not protocol.scored_at(metrics, 0.8)
-    metrics.write_text(json.dumps({"settings": {"score_thresh": 0.8, "min_size_test": 320}}))
-    assert protocol.scored_at(metrics, 0.8) and protocol.scored_at(metrics, 0.8, 320)
-    assert not protocol.scored_at(metrics, 0.9, 320)
-    assert not protocol.scored_at(metrics, 0.8, 416)
+    assert not protocol.scored_at(metrics, 0.8, 320)
+    metrics.write_text(json.dumps({"settings": {"score_thresh": 0.8, "min_size_test": 416}}))
+    assert protocol.scored_at(metrics, 0.8, 416)
+    assert not protocol.scored_at(metrics, 0.9, 416)
+    assert not protocol.scored_at(metrics, 0.8, 320)
+    metrics.write_text(json.dumps({"settings": {"score_thresh": 0.7}}))  # before sizes were kept
+    assert protocol.config_test_size() == 320, "configs/hands_mnv2_fpn_cpu.yaml's MIN_SIZE_TEST"
+    assert protocol.scored_at(metrics, 0.7, 320) and not protocol.scored_at(metrics, 0.7, 416)
+
+
+def test_the_expected_settings_follow_the_run_s_choices(tmp_path):
+    sessions = [{"index": k, "status": "done", "val_thresholds": {"0.6": 0.9, "0.8": 0.5}}
+                for k in range(3)]
+    manifest = {"best_session": 2, "score_thresh": 0.85, "sessions": sessions,
+                "test_size": {"session": 2, "min": 416, "max": 708}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert protocol.expected_settings(tmp_path, None) == (0.85, 416)
+    assert protocol.expected_settings(tmp_path, 2) == (0.85, 416), "the chosen one, named"
+    assert protocol.expected_settings(tmp_path, 1) == (0.6, 320), "its own curve, own size"
+    manifest["test_size"]["session"] = 1  # chosen for another session: not this one's
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert protocol.expected_settings(tmp_path, None) == (0.85, 320)

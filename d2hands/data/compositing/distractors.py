@@ -20,8 +20,9 @@ import numpy as np
 
 from .backgrounds import BackgroundPool
 from .hand_sources import Cutout, HandBank
+from .settings import DISTRACTOR_KINDS
 
-KINDS = ("blob", "silhouette", "skin blob")  # settings.DISTRACTOR_KINDS
+KINDS = DISTRACTOR_KINDS
 SIDE = 96  # distractors are made at this size; placement scales them like hands
 
 
