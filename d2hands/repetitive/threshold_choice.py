@@ -31,8 +31,9 @@ def choose_run_threshold(run_dir: str | Path, datasets: list[str] | None = None,
     manifest = load_manifest(folder)
     if not manifest or manifest.get("best_session") is None:
         raise UsageError(f"--run {folder}: not a finished repetitive_train.py run")
-    run = read_trained_run(folder)
-    cfg = build_cfg(run.config_file, [*run.opts, *(opts or [])])
+    run = read_trained_run(folder)  # checks the config and weights exist
+    # The run's own config and size (not a test size chosen since by choose_session.py).
+    cfg = build_cfg(run.config_file, [*map(str, manifest.get("opts") or []), *(opts or [])])
     names = list(datasets or cfg.DATASETS.TEST)
     if not names:
         raise UsageError("no validation set: give --datasets or set DATASETS.TEST in the run")
@@ -41,6 +42,8 @@ def choose_run_threshold(run_dir: str | Path, datasets: list[str] | None = None,
     session = manifest["sessions"][index]
     session["val_thresholds"] = curve
     session["val_thresholds_on"] = names
+    session.pop("val_on", None)  # its val is not on these sets: choose_session scores it again
+    manifest.pop("test_size", None)  # the threshold is now the config's size's
     manifest["score_thresh"] = session_threshold(session)
     save_manifest(folder, manifest)
     return {"score_thresh": manifest["score_thresh"], "curve": curve, "datasets": names}
