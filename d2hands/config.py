@@ -112,7 +112,10 @@ def score_threshold(cfg) -> float:
 
 
 def add_composite_config(cfg: CN) -> None:
-    """Add ``HANDS.COMPOSITE`` and ``HANDS.SCALE_JITTER`` (documented in docs/COMPOSITING.md)."""
+    """Add ``HANDS.COMPOSITE``, ``HANDS.HARD_NEGATIVES`` and ``HANDS.SCALE_JITTER``.
+
+    All three are documented in docs/COMPOSITING.md.
+    """
     c = cfg.HANDS.COMPOSITE = CN()
     c.ENABLED = False
     c.PROB = 1.0  # share of the composited sets' images that become composites
@@ -144,6 +147,10 @@ def add_composite_config(cfg: CN) -> None:
     c.BLEND_MODES = ["feather"]  # per paste, drawn from: none, feather, gaussian, poisson
     c.MATCH_LIGHT = [0.0, 0.0]  # min, max share of the way a hand's lightness moves to its
     # surroundings' (and a third of that for its colour): 0 keeps the cut-out as it is
+    n = cfg.HANDS.HARD_NEGATIVES = CN()
+    n.DATASETS = []  # training sets whose records become hand-free crops of their photos
+    n.CROP = [0.3, 0.6]  # min, max side of a crop, as a fraction of the photo's shorter side
+    n.MARGIN = 0.03  # gap kept around every hand, as a fraction of the photo's shorter side
     j = cfg.HANDS.SCALE_JITTER = CN()
     j.ENABLED = False
     j.MIN_SCALE = 0.3

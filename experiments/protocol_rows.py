@@ -6,6 +6,7 @@ at one seed, trained on 20 real photos or on the nested subsets of 5 and 10.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from protocol_data import REAL_PHOTOS, register
@@ -27,6 +28,7 @@ ROWS = {
     "distractors": "whole_real + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
     "distractor_shapes": "distractors without skin-coloured blobs (fist-like): shapes only",
     "match_light": "whole_real + pasted hands' light moved 0-60% towards their surroundings",
+    "hard_negatives": "whole_real + hand-free crops next to the real20 hands (x5), no label",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
@@ -83,6 +85,15 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "match_light":  # less pasted-looking hands (issue 36)
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
                 "[0.0, 0.6]"]
+    if row == "hard_negatives":  # what sits beside a hand (sleeve, arm, objects) is not one
+        entries = json.loads(register(out))
+        entries.append(["real20_neg", *entries[0][1:]])  # real20's photos under a third name
+        args = with_opts(row_args("whole_real", out, steps, seed), {
+            "DATASETS.REGISTER": json.dumps(entries),
+            "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp", "real20_neg")',
+            "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], '
+                                    '["real20_neg", 5.0]]'})
+        return [*args, "HANDS.HARD_NEGATIVES.DATASETS", '["real20_neg"]']
     if row not in order:
         return args
     added = order[:order.index(row) + 1]

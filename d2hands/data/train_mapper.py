@@ -1,4 +1,4 @@
-"""The training mapper: detectron2's ``DatasetMapper`` plus compositing and large scale jitter."""
+"""The training mapper: detectron2's ``DatasetMapper`` plus compositing, hard negatives and LSJ."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ..errors import HandsError
 from .coco_hands import uses_rle
 from .compositing import BackgroundPool, Compositor, HandBank, settings_from_cfg
 from .compositing.settings import CompositeConfigError
+from .hard_negatives import HardNegativeSettings, hard_negative, hard_negative_settings
 from .photo_augment import with_photo_augment
 
 logger = logging.getLogger(__name__)
@@ -136,11 +137,13 @@ class HandsTrainMapper(DatasetMapper):
         cfg: the training config.
         compositor: turns records into composites, or None.
         rle: the training sets store RLE masks.
+        negatives: turns the records of some sets into hand-free crops, or None.
 
     """
 
     def __init__(self, cfg, compositor: Compositor | None = None, rle: bool = False,
-                 augmentations: list | None = None):
+                 augmentations: list | None = None,
+                 negatives: HardNegativeSettings | None = None):
         kwargs = DatasetMapper.from_config(cfg, is_train=True)
         kwargs["augmentations"] = (build_train_augmentation(cfg) if augmentations is None
                                    else augmentations)
@@ -155,6 +158,7 @@ class HandsTrainMapper(DatasetMapper):
             kwargs["instance_mask_format"] = "bitmask"
         super().__init__(**kwargs)
         self.compositor = compositor
+        self.negatives = negatives
 
     def _transform_annotations(self, dataset_dict, transforms, image_shape):
         """detectron2's, plus empty instances for an image without hands (a negative)."""
@@ -175,19 +179,31 @@ class HandsTrainMapper(DatasetMapper):
         return mapped
 
     def _map(self, dataset_dict: dict) -> dict:
-        if self.compositor is None:
+        if self.compositor is None and self.negatives is None:
             return super().__call__(dataset_dict)
         # One generator per draw, seeded from the global RNG that detectron2 seeds per worker:
         # the same SEED gives the same composites, whatever the worker count.
         rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
-        if not self.compositor.applies(dataset_dict, rng):
+        if (self.negatives is not None
+                and dataset_dict.get("dataset_name") in self.negatives.datasets):
+            crop = hard_negative(dataset_dict, self.negatives, rng)
+            if crop is not None:
+                return self._map_made(dataset_dict, crop, [], hard_negative=True)
+            logger.debug("no hand-free crop fits %s; mapped whole", dataset_dict["file_name"])
+            return super().__call__(dataset_dict)
+        if self.compositor is None or not self.compositor.applies(dataset_dict, rng):
             return super().__call__(dataset_dict)
         image, annotations = self.compositor.make(dataset_dict, rng)
+        return self._map_made(dataset_dict, image, annotations, composite=True)
+
+    def _map_made(self, dataset_dict: dict, image: np.ndarray, annotations: list[dict],
+                  **flags) -> dict:
+        """Augment and map an image made from a record (BGR pixels, its own annotations)."""
         image = _to_format(image, self.image_format)
         record = {key: dataset_dict[key] for key in ("file_name", "image_id", "dataset_name")
                   if key in dataset_dict}
         record.update(height=image.shape[0], width=image.shape[1], annotations=annotations,
-                      composite=True)
+                      **flags)
         aug_input = T.AugInput(image)
         transforms = self.augmentations(aug_input)
         image = aug_input.image
@@ -204,4 +220,6 @@ def build_train_mapper(cfg, dicts: list[dict], weights: list[float]) -> HandsTra
     """
     if is_semantic(cfg):
         check_masks(dicts)
-    return HandsTrainMapper(cfg, build_compositor(cfg, dicts, weights), rle=uses_rle(dicts))
+    negatives = hard_negative_settings(cfg, list(cfg.DATASETS.TRAIN))
+    return HandsTrainMapper(cfg, build_compositor(cfg, dicts, weights), rle=uses_rle(dicts),
+                            negatives=negatives)

@@ -1,0 +1,140 @@
+"""Hard negatives: hand-free crops of training photos, taken next to the hands.
+
+The false detections of the composited recipes sit on what surrounds a hand in a photo: the
+sleeve, the arm, the textured object beside it (docs/RESULTS.md, "Where the errors are").
+A pasted hand teaches "a hand is here"; nothing teaches "the sleeve next to it is not". A
+record of a set named in ``HANDS.HARD_NEGATIVES.DATASETS`` is therefore mapped to a crop of
+its photo that keeps clear of every annotated hand (by ``MARGIN``) and lies as near the hands
+as the sizes drawn allow, with no annotation: an image whose every detection is false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .compositing.hand_sources import annotation_mask, read_bgr
+from .compositing.settings import CompositeConfigError
+from .errors import DatasetError
+
+TRIES = 64  # random windows tried per crop size
+
+
+@dataclass(frozen=True)
+class HardNegativeSettings:
+    """``HANDS.HARD_NEGATIVES`` as plain values.
+
+    Attributes:
+        datasets: training sets whose records become hand-free crops.
+        crop: min, max side of a crop as a fraction of the photo's shorter side.
+        margin: gap kept around every hand, as a fraction of the photo's shorter side.
+
+    """
+
+    datasets: tuple[str, ...] = ()
+    crop: tuple[float, float] = (0.3, 0.6)
+    margin: float = 0.03
+
+
+def hard_negative_settings(cfg, train: list[str]) -> HardNegativeSettings | None:
+    """The settings of ``cfg.HANDS.HARD_NEGATIVES``, or None when it names no set.
+
+    Raises:
+        CompositeConfigError: for a set not in ``DATASETS.TRAIN`` or unusable sizes.
+
+    """
+    c = cfg.HANDS.HARD_NEGATIVES
+    if not c.DATASETS:
+        return None
+    stray = [name for name in c.DATASETS if name not in train]
+    if stray:
+        raise CompositeConfigError(f"HANDS.HARD_NEGATIVES.DATASETS names {stray}, which are not "
+                                   f"in DATASETS.TRAIN {train}")
+    crop = tuple(float(v) for v in c.CROP)
+    if len(crop) != 2 or not 0 < crop[0] <= crop[1] <= 1:
+        raise CompositeConfigError(f"HANDS.HARD_NEGATIVES.CROP needs 0 < min <= max <= 1, got "
+                                   f"{list(c.CROP)}")
+    if not 0 <= float(c.MARGIN) < 0.5:
+        raise CompositeConfigError(f"HANDS.HARD_NEGATIVES.MARGIN needs 0 <= margin < 0.5, got "
+                                   f"{c.MARGIN}")
+    return HardNegativeSettings(tuple(c.DATASETS), crop, float(c.MARGIN))
+
+
+def hands_mask(record: dict) -> np.ndarray:
+    """Every annotation of a record (crowd regions too) as one bool mask."""
+    height, width = record["height"], record["width"]
+    mask = np.zeros((height, width), bool)
+    for ann in record.get("annotations", []):
+        if ann.get("segmentation"):
+            mask |= annotation_mask(ann, height, width)
+        elif ann.get("bbox"):  # a boxes-only annotation: keep clear of its box
+            x, y, w, h = (int(round(v)) for v in ann["bbox"])
+            mask[max(0, y):y + h, max(0, x):x + w] = True
+    return mask
+
+
+def hand_free_window(mask: np.ndarray, settings: HardNegativeSettings,
+                     rng: np.random.Generator) -> tuple[int, int, int, int] | None:
+    """A window ``(x0, y0, x1, y1)`` holding no pixel of ``mask`` grown by the margin.
+
+    Sizes are drawn from ``settings.crop``; of the free windows tried, the one whose centre
+    lies nearest a hand pixel is kept (where the arm and sleeve are). Where no window of the
+    drawn size is free, smaller ones are tried, down to a tenth of the shorter side.
+
+    Returns:
+        The window, or None when the hands leave no free window that large.
+
+    """
+    height, width = mask.shape
+    short = min(height, width)
+    grow = int(round(settings.margin * short))
+    blocked = mask.astype(np.uint8)
+    if grow:
+        blocked = cv2.dilate(blocked, cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    integral = cv2.integral(blocked)
+    if blocked.any():
+        distance = cv2.distanceTransform((blocked == 0).astype(np.uint8), cv2.DIST_L2, 3)
+    else:
+        distance = np.zeros_like(blocked, np.float32)
+    scale = rng.uniform(*settings.crop)
+    while scale * short >= max(8.0, 0.1 * short):
+        side = int(scale * short)
+        aspect = rng.uniform(0.75, 4 / 3, TRIES)
+        ws = np.minimum(width, np.maximum(8, side * np.sqrt(aspect))).astype(int)
+        hs = np.minimum(height, np.maximum(8, side / np.sqrt(aspect))).astype(int)
+        x0 = (rng.random(TRIES) * (width - ws + 1)).astype(int)
+        y0 = (rng.random(TRIES) * (height - hs + 1)).astype(int)
+        x1, y1 = x0 + ws, y0 + hs
+        inside = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+        free = np.flatnonzero(inside == 0)
+        if free.size:
+            near = free[np.argmin(distance[(y0[free] + y1[free]) // 2,
+                                           (x0[free] + x1[free]) // 2])]
+            return int(x0[near]), int(y0[near]), int(x1[near]), int(y1[near])
+        scale *= 0.7
+    return None
+
+
+def hard_negative(record: dict, settings: HardNegativeSettings,
+                  rng: np.random.Generator) -> np.ndarray | None:
+    """The BGR pixels of a hand-free crop of a record's photo, or None if none fits.
+
+    Raises:
+        DatasetError: if the photo cannot be read or its size is not the record's.
+
+    """
+    source = record.get("dataset_name", "training set")
+    image = read_bgr(record["file_name"], source)
+    if image.shape[:2] != (record["height"], record["width"]):
+        raise DatasetError(source, [(f"image is {image.shape[1]}x{image.shape[0]}, the record "
+                                     f"says {record['width']}x{record['height']}",
+                                     record["file_name"])])
+    mask = hands_mask(record)
+    window = hand_free_window(mask, settings, rng)
+    if window is None:
+        return None
+    x0, y0, x1, y1 = window
+    return np.ascontiguousarray(image[y0:y1, x0:x1])
