@@ -1,4 +1,6 @@
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -61,3 +63,19 @@ def tool_env():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+@pytest.fixture(scope="session")
+def tiny_run(toy_sets, tmp_path_factory):
+    """A train_net.py run folder (config.yaml + model_final.pth), 4 steps on the toy set."""
+    json_path, images = toy_sets["synth"]
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "train_net.py"), "--config-file",
+         str(ROOT / "configs" / "hands_tiny_cpu.yaml"),
+         "DATASETS.REGISTER", json.dumps([["p_synth", str(json_path), str(images)]]),
+         "DATASETS.TRAIN", '("p_synth",)', "DATASETS.TEST", "()", "SOLVER.MAX_ITER", "4",
+         "SOLVER.CHECKPOINT_PERIOD", "100", "OUTPUT_DIR", str(out)],
+        capture_output=True, text=True, env=tool_env(), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out

@@ -16,21 +16,6 @@ UNET = str(ROOT / "configs" / "unet_base.yaml")
 
 
 @pytest.fixture(scope="module")
-def tiny_run(toy_sets, tmp_path_factory):
-    """A train_net.py run folder (config.yaml + model_final.pth), 4 steps on the toy set."""
-    json_path, images = toy_sets["synth"]
-    out = tmp_path_factory.mktemp("run") / "tiny"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "train_net.py"), "--config-file", TINY,
-         "DATASETS.REGISTER", json.dumps([["p_synth", str(json_path), str(images)]]),
-         "DATASETS.TRAIN", '("p_synth",)', "DATASETS.TEST", "()", "SOLVER.MAX_ITER", "4",
-         "SOLVER.CHECKPOINT_PERIOD", "100", "OUTPUT_DIR", str(out)],
-        capture_output=True, text=True, env=tool_env(), timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
-
-
-@pytest.fixture(scope="module")
 def photos(toy_sets, tmp_path_factory):
     """Three toy images of different sizes (BGR arrays and files)."""
     _, images = toy_sets["synth"]
