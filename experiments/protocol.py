@@ -39,8 +39,17 @@ from protocol_data import (  # noqa: E402  (shared steps)
     prepare,
     validation_register,
 )
-from protocol_rows import CONFIG, NO_REAL_ROWS, ROWS, row_args, run_name  # noqa: E402
-from synth_to_real import PY, ROOT, run, score_mediapipe  # noqa: E402
+from protocol_rows import (  # noqa: E402
+    CONFIG,
+    MINE_SCORE,
+    NO_REAL_ROWS,
+    ROWS,
+    TEACHERS,
+    mined_dir,
+    row_args,
+    run_name,
+)
+from synth_to_real import PY, REAL, ROOT, run, score_mediapipe  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from d2hands.evaluation.report import write_atomic  # noqa: E402
@@ -78,6 +87,8 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
     manifest = run_dir / "manifest.json"
     state = json.loads(manifest.read_text()) if manifest.exists() else {}
     started = time.time()
+    if row == "mined":
+        mine(out, seed, log)
     if not state.get("sessions") or any(s.get("status") != "done" for s in state["sessions"]):
         run([PY, "tools/repetitive_train.py", "--config-file", CONFIG, "--output-dir", run_dir,
              *row_args(row, out, steps, seed, photos)], log)
@@ -92,6 +103,21 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
     evals = score_held_out(out, run_dir, name, log, session=state["best_session"])
     if record is not None:
         write_record(record, out, name, row, seed, steps, time.time() - started, evals, photos)
+
+
+def mine(out: Path, seed: int, log: Path) -> None:
+    """The ``mined`` row's negatives: its teacher's false detections on ``real20`` (once)."""
+    target = mined_dir(out, seed)
+    if (target / "annotations.json").exists():
+        return
+    teacher = out / "runs" / run_name(TEACHERS["mined"], seed)
+    manifest = teacher / "manifest.json"
+    if not manifest.exists() or json.loads(manifest.read_text()).get("best_session") is None:
+        sys.exit(f"error: row mined at seed {seed} mines with {TEACHERS['mined']} seed {seed}'s "
+                 f"model, which {shown(teacher)} does not hold; train that row-seed first")
+    run([PY, "tools/mine_negatives.py", "--run", teacher, "--coco", out / "real" / "real20.json",
+         "--image-root", REAL / "own_hands_50" / "images", "--output-dir", target,
+         "--score-thresh", MINE_SCORE], log)
 
 
 def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: int | None,

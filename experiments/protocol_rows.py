@@ -29,12 +29,21 @@ ROWS = {
     "distractor_shapes": "distractors without skin-coloured blobs (fist-like): shapes only",
     "match_light": "whole_real + pasted hands' light moved 0-60% towards their surroundings",
     "hard_negatives": "whole_real + hand-free crops next to the real20 hands (x5), no label",
+    "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
 # Rows without a real training photo: the real-photo curve's 0 (issue 36).
 NO_REAL_ROWS = ("synthetic", "synthetic_fast", "mediapipe")
+# Rows built on another row's trained model at the same seed (20 photos only).
+TEACHERS = {"mined": "whole_real"}
+MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
+
+
+def mined_dir(out: Path, seed: int) -> Path:
+    """Where the ``mined`` row's negatives of one seed are written (by its teacher's model)."""
+    return out / "mined" / run_name(TEACHERS["mined"], seed)
 
 
 def run_name(row: str, seed: int, photos: int = REAL_PHOTOS) -> str:
@@ -51,6 +60,8 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if photos != REAL_PHOTOS:
         if row in NO_REAL_ROWS:
             raise ValueError(f"row {row} trains on no real photo; --real-photos does not apply")
+        if row in TEACHERS:
+            raise ValueError(f"row {row} is measured with 20 real photos only")
         return [a.replace("real20", f"real{photos}")
                 for a in row_args(row, out, steps, seed)]
     base = ["--seed", str(seed), "--select", "val", *COMMON, "SEED", str(seed),
@@ -94,6 +105,15 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], '
                                     '["real20_neg", 5.0]]'})
         return [*args, "HANDS.HARD_NEGATIVES.DATASETS", '["real20_neg"]']
+    if row == "mined":  # the model's own false detections on its training photos (issue 36)
+        mined = mined_dir(out, seed)
+        entries = [*json.loads(register(out)),
+                   ["mined", str(mined / "annotations.json"), str(mined)]]
+        args = with_opts(row_args("whole_real", out, steps, seed), {
+            "DATASETS.REGISTER": json.dumps(entries),
+            "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp", "mined")',
+            "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], ["mined", 5.0]]'})
+        return [*args, "DATALOADER.FILTER_EMPTY_ANNOTATIONS", "False"]
     if row not in order:
         return args
     added = order[:order.index(row) + 1]

@@ -204,3 +204,38 @@ def test_the_expected_settings_follow_the_run_s_choices(tmp_path):
     manifest["test_size"]["session"] = 1  # chosen for another session: not this one's
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert protocol.expected_settings(tmp_path, None) == (0.85, 320)
+
+
+def test_the_negatives_rows_register_and_train_on_their_sets(tmp_path):
+    import protocol_rows
+    import pytest
+
+    from d2hands.engine import build_cfg
+
+    def opts(args):  # the trailing KEY VALUE opts of repetitive_train's arguments
+        first = args.index("DATALOADER.NUM_WORKERS")
+        return args[first:]
+
+    hard = protocol_rows.row_args("hard_negatives", tmp_path, 3000, 0)
+    entries = dict((name, rest) for name, *rest in json.loads(
+        hard[hard.index("DATASETS.REGISTER") + 1]))
+    assert entries["real20_neg"] == entries["real20"]
+    cfg = build_cfg(protocol_rows.CONFIG, opts(hard), freeze=False)
+    assert list(cfg.HANDS.HARD_NEGATIVES.DATASETS) == ["real20_neg"]
+    assert "real20_neg" in cfg.DATASETS.TRAIN
+
+    mined = protocol_rows.row_args("mined", tmp_path, 3000, 1)
+    entries = dict((name, rest) for name, *rest in json.loads(
+        mined[mined.index("DATASETS.REGISTER") + 1]))
+    assert entries["mined"][0] == str(tmp_path / "mined" / "whole_real_s1" / "annotations.json")
+    cfg = build_cfg(protocol_rows.CONFIG, opts(mined), freeze=False)
+    assert "mined" in cfg.DATASETS.TRAIN and not cfg.DATALOADER.FILTER_EMPTY_ANNOTATIONS
+    with pytest.raises(ValueError, match="20 real photos only"):
+        protocol_rows.row_args("mined", tmp_path, 3000, 1, photos=5)
+
+
+def test_the_mined_row_needs_its_teacher(tmp_path):
+    import pytest
+
+    with pytest.raises(SystemExit, match="whole_real seed 2's model"):
+        protocol.mine(tmp_path, 2, tmp_path / "commands.sh")
