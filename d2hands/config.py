@@ -149,7 +149,7 @@ def add_composite_config(cfg: CN) -> None:
     # surroundings' (and a third of that for its colour): 0 keeps the cut-out as it is
     n = cfg.HANDS.HARD_NEGATIVES = CN()
     n.DATASETS = []  # training sets whose records become hand-free crops of their photos
-    n.CROP = [0.3, 0.6]  # min, max side of a crop, as a fraction of the photo's shorter side
+    n.CROP = [0.3, 0.6]  # min, max crop side (sqrt of w x h) / the photo's shorter side, >= 0.1
     n.MARGIN = 0.03  # gap kept around every hand, as a fraction of the photo's shorter side
     j = cfg.HANDS.SCALE_JITTER = CN()
     j.ENABLED = False

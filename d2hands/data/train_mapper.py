@@ -159,6 +159,7 @@ class HandsTrainMapper(DatasetMapper):
         super().__init__(**kwargs)
         self.compositor = compositor
         self.negatives = negatives
+        self._warned_whole = False
 
     def _transform_annotations(self, dataset_dict, transforms, image_shape):
         """detectron2's, plus empty instances for an image without hands (a negative)."""
@@ -186,10 +187,13 @@ class HandsTrainMapper(DatasetMapper):
         rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
         if (self.negatives is not None
                 and dataset_dict.get("dataset_name") in self.negatives.datasets):
-            crop = hard_negative(dataset_dict, self.negatives, rng)
-            if crop is not None:
-                return self._map_made(dataset_dict, crop, [], hard_negative=True)
-            logger.debug("no hand-free crop fits %s; mapped whole", dataset_dict["file_name"])
+            made = hard_negative(dataset_dict, self.negatives, rng)
+            if made is not None:
+                return self._map_made(dataset_dict, made[0], [], hard_negative=True)
+            if not self._warned_whole:  # once per worker: the hands fill this photo
+                logger.warning("HANDS.HARD_NEGATIVES: no hand-free crop fits %s; such photos "
+                               "are used whole, with their hands", dataset_dict["file_name"])
+                self._warned_whole = True
             return super().__call__(dataset_dict)
         if self.compositor is None or not self.compositor.applies(dataset_dict, rng):
             return super().__call__(dataset_dict)

@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+import torch
 from pycocotools import mask as mask_utils
 
 from d2hands.data.compositing.settings import CompositeConfigError
@@ -73,48 +74,63 @@ def toy_cfg(toy_sets, *extra):
         *extra])
 
 
-def test_a_hard_negative_is_a_hand_free_window_of_the_photo(toy_sets):
+def test_a_hard_negative_is_a_hand_free_crop_in_place_on_grey(toy_sets):
+    from detectron2.data import DatasetCatalog
+
+    from d2hands.data.hard_negatives import hard_negative
+
+    toy_cfg(toy_sets)  # registers the sets
+    settings = HardNegativeSettings(("toy_real",), (0.4, 0.5), 0.05)
+    for seed, record in enumerate(DatasetCatalog.get("toy_real")):
+        image, (x0, y0, x1, y1) = hard_negative(record, settings, np.random.default_rng(seed))
+        photo = cv2.imread(record["file_name"])
+        hands = np.zeros(photo.shape[:2], bool)
+        for ann in record["annotations"]:
+            hands |= mask_utils.decode(ann["segmentation"]).astype(bool)
+        assert image.shape == photo.shape
+        assert not grown(hands, 3)[y0:y1, x0:x1].any()  # margin 0.05 x 96 px: ~5 px
+        side = np.sqrt((x1 - x0) * (y1 - y0))
+        assert 0.4 * 96 - 1 <= side <= 0.5 * 96 + 1
+        assert np.array_equal(image[y0:y1, x0:x1], photo[y0:y1, x0:x1])
+        outside = np.ones(photo.shape[:2], bool)
+        outside[y0:y1, x0:x1] = False
+        assert (image[outside] == 128).all()
+
+
+def test_the_mapper_gives_hard_negatives_without_labels(toy_sets):
     from detectron2.data import DatasetCatalog
 
     from d2hands.data.hard_negatives import hard_negative_settings
     from d2hands.data.train_mapper import HandsTrainMapper
 
-    cfg = toy_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]',
-                  "HANDS.HARD_NEGATIVES.CROP", "[0.4, 0.5]", "INPUT.FORMAT", "BGR")
+    cfg = toy_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "INPUT.FORMAT",
+                  "BGR")
     settings = hard_negative_settings(cfg, list(cfg.DATASETS.TRAIN))
     mapper = HandsTrainMapper(cfg, augmentations=[], negatives=settings)
-    records = [dict(r, dataset_name="toy_real") for r in DatasetCatalog.get("toy_real")]
-    for record in records:
-        mapped = mapper(dict(record))
+    for record in DatasetCatalog.get("toy_real"):
+        mapped = mapper(dict(record, dataset_name="toy_real"))
         assert mapped["hard_negative"] and len(mapped["instances"]) == 0
-        crop = mapped["image"].numpy().transpose(1, 2, 0)
-        photo = cv2.imread(record["file_name"])
-        hands = np.zeros(photo.shape[:2], bool)
-        for ann in record["annotations"]:
-            hands |= mask_utils.decode(ann["segmentation"]).astype(bool)
-        # Where in the photo the crop came from: the exact match of its pixels.
-        score = cv2.matchTemplate(photo, crop, cv2.TM_SQDIFF)
-        y, x = np.unravel_index(np.argmin(score), score.shape)
-        height, width = crop.shape[:2]
-        assert np.array_equal(photo[y:y + height, x:x + width], crop)
-        assert not hands[y:y + height, x:x + width].any()
-        assert 0.4 * 96 - 1 <= max(height, width) and min(height, width) <= 0.5 * 96 * 1.16
+        assert tuple(mapped["image"].shape[1:]) == (record["height"], record["width"])
 
 
-def test_other_sets_are_mapped_as_usual(toy_sets):
-    from d2hands.data import build_replicated_train_loader
+def test_other_sets_map_exactly_as_without_hard_negatives(toy_sets):
+    from detectron2.data import DatasetCatalog
 
-    cfg = toy_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]',
-                  "DATASETS.REPLICATION", '[["toy_real", 3.0]]')
-    items = []
-    for batch in build_replicated_train_loader(cfg):
-        items += batch
-        if len(items) >= 12:
-            break
-    negatives = [x for x in items if x.get("hard_negative")]
-    assert negatives and all(x["dataset_name"] == "toy_real" for x in negatives)
-    assert all(len(x["instances"]) == 0 for x in negatives)
-    assert all(len(x["instances"]) > 0 for x in items if x["dataset_name"] == "toy_synth")
+    from d2hands.data.train_mapper import build_train_mapper
+
+    extra = ["HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", '["toy_synth"]',
+             "HANDS.COMPOSITE.SIZE", "[96, 128]", "HANDS.SCALE_JITTER.ENABLED", "True"]
+    plain = toy_cfg(toy_sets, *extra)
+    negatives = toy_cfg(toy_sets, *extra, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]')
+    records = [dict(r, dataset_name="toy_synth") for r in DatasetCatalog.get("toy_synth")[:4]]
+    mapped = []
+    for cfg in (plain, negatives):
+        mapper = build_train_mapper(cfg, records, [1.0] * len(records))
+        np.random.seed(7)
+        mapped.append([mapper(dict(r)) for r in records])
+    for a, b in zip(*mapped, strict=True):
+        assert torch.equal(a["image"], b["image"])
+        assert torch.equal(a["instances"].gt_masks.tensor, b["instances"].gt_masks.tensor)
 
 
 @pytest.mark.parametrize("opts, message", [
@@ -123,6 +139,10 @@ def test_other_sets_are_mapped_as_usual(toy_sets):
      "CROP"),
     (["HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "HANDS.HARD_NEGATIVES.MARGIN", "-0.5"],
      "MARGIN"),
+    (["HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "HANDS.HARD_NEGATIVES.CROP", "[0.05, 0.2]"],
+     "CROP"),
+    (["HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "HANDS.COMPOSITE.ENABLED", "True"],
+     "both composited and hard negatives"),
 ])
 def test_unusable_settings_are_refused(toy_sets, opts, message):
     from d2hands.data.hard_negatives import hard_negative_settings
