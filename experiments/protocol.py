@@ -114,7 +114,9 @@ def mine(out: Path, seed: int, log: Path) -> None:
     manifest = teacher / "manifest.json"
     if not manifest.exists() or json.loads(manifest.read_text()).get("best_session") is None:
         sys.exit(f"error: row mined at seed {seed} mines with {TEACHERS['mined']} seed {seed}'s "
-                 f"model, which {shown(teacher)} does not hold; train that row-seed first")
+                 f"model, which {shown(teacher)} does not hold: run the protocol with --rows "
+                 f"{TEACHERS['mined']} --seeds {seed} first (if that row-seed is recorded without "
+                 "its weights, move its record aside so that it trains again)")
     run([PY, "tools/mine_negatives.py", "--run", teacher, "--coco", out / "real" / "real20.json",
          "--image-root", REAL / "own_hands_50" / "images", "--output-dir", target,
          "--score-thresh", MINE_SCORE], log)
@@ -261,6 +263,9 @@ def main() -> None:
     if args.real_photos != REAL_PHOTOS and set(rows) & set(NO_REAL_ROWS):
         sys.exit(f"error: --real-photos does not apply to {sorted(set(rows) & set(NO_REAL_ROWS))}"
                  ", which train on no real photo")
+    if args.real_photos != REAL_PHOTOS and set(rows) & set(TEACHERS):
+        sys.exit(f"error: {sorted(set(rows) & set(TEACHERS))} are measured with "
+                 f"{REAL_PHOTOS} real photos only; leave out --real-photos")
     todo = [(row, seed) for row in rows for seed in ([0] if row == "mediapipe" else seeds)
             if not (records / f"{run_name(row, seed, args.real_photos)}.json").exists()]
     if not todo:

@@ -5,13 +5,14 @@
     python tools/mine_negatives.py --run runs/mine --images frames/ --output-dir runs/mined
                                                     # hand-free frames: every detection
 
-Train on the result as on any set (its crops mostly hold no hand, so keep them with
-``DATALOADER.FILTER_EMPTY_ANNOTATIONS False``; see docs/COMPOSITING.md).
+Train on the result as on any set; keep its crops that hold no hand with
+``DATALOADER.FILTER_EMPTY_ANNOTATIONS False`` (docs/COMPOSITING.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give --coco FILE --image-root DIR, or --images DIR")
     if bool(args.coco) != bool(args.image_root):
         raise UsageError("--coco and --image-root go together")
-    if args.context < 1.0:
+    if not math.isfinite(args.context) or args.context < 1.0:
         raise UsageError(f"--context must be at least 1 (the box itself), got {args.context}")
     if args.max_per_image < 1:
         raise UsageError("--max-per-image must be at least 1")
@@ -60,12 +61,13 @@ def run(args: argparse.Namespace) -> int:
     if (args.output_dir / "annotations.json").exists():
         raise UsageError(f"{args.output_dir} already holds a mined set; give another "
                          "--output-dir")
-    from .mining import MiningSource, coco_sources, mine_negatives
+    from .mining import MiningSource, check_minable, coco_sources, mine_negatives
 
     if args.coco:
         from ..data import load_hands_coco
 
         records = load_hands_coco(args.coco, args.image_root)
+        check_minable(records)
         sources, total = coco_sources(records), len(records)
     else:
         from .inputs import open_input

@@ -1,5 +1,6 @@
 """Mined negatives: crops around false detections (tools/mine_negatives.py)."""
 
+import copy
 import json
 import subprocess
 import sys
@@ -51,19 +52,46 @@ class FixedPredictor:
         return hands_of(DETECTIONS, SCORES)
 
 
+CROWD = rect(80, 90, 0, 10)
+
+
 def test_crops_are_written_with_the_hands_inside_them(tmp_path):
     image = np.random.default_rng(0).integers(0, 256, (100, 120, 3), dtype=np.uint8)
-    path, crops, mined = mine_negatives(FixedPredictor(), [MiningSource("a", image, [HAND])],
-                                        tmp_path)
+    source = MiningSource("a", image, [HAND], [CROWD])
+    path, crops, mined = mine_negatives(FixedPredictor(), [source], tmp_path)
     coco = json.loads(path.read_text())
     assert (crops, mined) == (2, 1)
     first, second = coco["images"]  # by score: detection 1, then detection 3
-    assert (first["width"], first["height"]) == (64, 64)
-    assert np.array_equal(cv2.imread(str(tmp_path / first["file_name"])), image[36:100, 56:120])
-    assert np.array_equal(cv2.imread(str(tmp_path / second["file_name"])), image[28:92, 0:64])
-    (ann,) = coco["annotations"]  # only the second crop holds part of the hand
-    assert ann["image_id"] == second["id"]
-    assert np.array_equal(mask_utils.decode(ann["segmentation"]).astype(bool), HAND[28:92, 0:64])
+    # Each side at least half the photo's shorter side (50 px), else twice the box's.
+    assert (first["width"], first["height"]) == (60, 50)
+    assert np.array_equal(cv2.imread(str(tmp_path / first["file_name"])), image[45:95, 60:120])
+    assert np.array_equal(cv2.imread(str(tmp_path / second["file_name"])), image[35:85, 0:50])
+    hand, crowd = coco["annotations"]  # only the second crop holds part of the hand, the crowd
+    assert hand["image_id"] == crowd["image_id"] == second["id"]
+    assert (hand["iscrowd"], crowd["iscrowd"]) == (0, 1)
+    assert np.array_equal(mask_utils.decode(hand["segmentation"]).astype(bool), HAND[35:85, 0:50])
+    assert np.array_equal(mask_utils.decode(crowd["segmentation"]).astype(bool),
+                          CROWD[35:85, 0:50])
+
+
+def test_coco_sources_need_masks(toy_sets):
+    import pytest
+
+    from d2hands.data import load_hands_coco
+    from d2hands.errors import UsageError
+    from d2hands.predict.mining import check_minable, coco_sources
+
+    json_path, images = toy_sets["real"]
+    records = load_hands_coco(json_path, images)
+    check_minable(records)
+    sources = list(coco_sources(records))
+    assert [len(s.hands) for s in sources] == [len(r["annotations"]) for r in records]
+    bare = copy.deepcopy(records)
+    for record in bare:
+        for ann in record["annotations"]:
+            ann.pop("segmentation")
+    with pytest.raises(UsageError, match="without a mask"):
+        check_minable(bare)
 
 
 def mine(*args):
@@ -73,17 +101,18 @@ def mine(*args):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_mining_a_folder_with_a_trained_run(tiny_run, toy_sets, tmp_path):
+def test_mining_a_coco_set_with_a_trained_run(tiny_run, toy_sets, tmp_path):
     from d2hands.data import load_hands_coco
 
-    _, images = toy_sets["real"]
+    json_path, images = toy_sets["real"]
     out = tmp_path / "mined"
-    rc, stdout, stderr = mine("--run", tiny_run, "--images", images, "--output-dir", out,
-                              "--score-thresh", "0.0", "--max-per-image", "2")
+    rc, stdout, stderr = mine("--run", tiny_run, "--coco", json_path, "--image-root", images,
+                              "--output-dir", out, "--score-thresh", "0.0", "--max-per-image", "2")
     assert rc == 0, stderr[-2000:]
     records = load_hands_coco(out / "annotations.json", out)
     assert f"{len(records)} false detections" in stdout and 0 < len(records) <= 2 * 4
-    assert all(not r["annotations"] for r in records)  # hand-free input: nothing labelled
+    for record in records:
+        assert min(record["height"], record["width"]) >= 48  # half the 96 px photos
     rc, _, stderr = mine("--run", tiny_run, "--images", images, "--output-dir", out)
     assert rc == 2 and "already holds a mined set" in stderr and "Traceback" not in stderr
 
@@ -93,6 +122,7 @@ def test_bad_arguments_are_one_error_line(tiny_run, toy_sets, tmp_path):
     for args in (["--images", images, "--coco", json_path, "--image-root", images],
                  ["--coco", json_path],
                  ["--images", images, "--context", "0.5"],
+                 ["--images", images, "--context", "nan"],
                  ["--images", images, "--output-dir", images]):
         out = [] if "--output-dir" in args else ["--output-dir", tmp_path / "x"]
         rc, _, stderr = mine("--run", tiny_run, *args, *out)
