@@ -18,6 +18,8 @@ ID_COLOURS = {
     ("forearm", "left"): (0.0, 1.0, 1.0, 1.0),   # id 6
 }
 
+PROP_COLOUR = (1.0, 1.0, 1.0, 1.0)  # id 7: held objects (synth.props), no hand's
+
 
 def object_id(part: str, side: str) -> int:
     """The id a part's pixels get in the mask pass."""

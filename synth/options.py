@@ -56,6 +56,7 @@ class Options:
     view: str = "front"
     hand_size: tuple = (0.05, 0.6)
     hands_per_image: str = "1"
+    held_objects: float = 0.0
 
     @property
     def photo(self) -> bool:
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper preset: S or LO,HI, apparent hand size (camera distance)")
     add("--left-hand-prob", default=None,
         help="paper preset: probability of mirroring into a left hand")
+    add("--held-objects", default="0",
+        help="photo preset: probability that a hand holds a card, phone, box, cup or puzzle "
+             "piece, which hides part of it (default 0)")
     add("--workers", default="1", help="render processes on this machine")
     add("--rle", default="compressed", help="compressed (COCO strings) or list counts")
     add("--contact-sheet", default=None, help="also write a PNG sheet of the rendered frames")
@@ -252,6 +256,8 @@ def parse_options(argv: list[str]) -> Options:
                 flag = "--" + key.replace("_", "-")
                 raise OptionError(f"{flag} needs --preset photo (the paper preset renders one "
                                   "right hand in front views at --scale-range)")
+        if a.held_objects not in ("0", "0.0"):
+            raise OptionError("--held-objects needs --preset photo")
         if a.forearm not in (None, "skin"):
             raise OptionError("--forearm sleeve/mixed needs --preset photo (the paper hand "
                               "has a bare forearm)")
@@ -306,7 +312,8 @@ def parse_options(argv: list[str]) -> Options:
         quiet=a.quiet, worker=_fraction(a.worker, "--worker"), keep_rgba=a.keep_rgba,
         hide_forearm=a.hide_forearm, sequence=_number(a.sequence, "--sequence", int, 0, 10**6),
         preset=a.preset, mask_extent=a.mask_extent, forearm=a.forearm, view=a.view,
-        hand_size=_hand_size(a.hand_size), hands_per_image=a.hands_per_image)
+        hand_size=_hand_size(a.hand_size), hands_per_image=a.hands_per_image,
+        held_objects=_number(a.held_objects, "--held-objects", float, 0.0, 1.0))
     if opts.sequence:
         opts = dataclasses.replace(opts, structures=("L11",))
     check_writable(opts.out)

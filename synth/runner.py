@@ -25,6 +25,7 @@ from synth.labels import instance_mask
 from synth.layout import draw_layout
 from synth.options import OptionError, background_files
 from synth.pose import FIELD_INDEX
+from synth.props import draw_held_objects
 from synth.randomize import fit_background, frame_params, procedural_background, skin_colour
 from synth.sequence import sequence_jobs
 from synth.skeleton import forward_kinematics
@@ -38,7 +39,8 @@ _FRAME_KEYS = ("preset", "structures", "step", "resolution", "engine", "samples"
 def run_config(opts) -> dict:
     """Return the settings that determine the frames (a resumed run must repeat them)."""
     d = dataclasses.asdict(opts)
-    return {k: list(d[k]) if isinstance(d[k], tuple) else d[k] for k in _FRAME_KEYS}
+    keys = _FRAME_KEYS + (("held_objects",) if opts.held_objects else ())  # older runs lack it
+    return {k: list(d[k]) if isinstance(d[k], tuple) else d[k] for k in keys}
 
 
 class Progress:
@@ -218,19 +220,23 @@ def _photo_frame(opts, scene, job):
     scene.set_cloth(lay.cloth)
     scene.set_light_rotation(lay.light_deg)
     scene.place_hands(lay.hands, opts.hide_forearm)
+    held = draw_held_objects(opts.seed, key, len(lay.hands), opts.held_objects)
+    scene.hold_objects(lay.hands, held)
     rgba = scene.render_photo()
     sides = [h.side for h in lay.hands]
     parts = ("hand",) if opts.mask_extent == "hand" else ("hand", "forearm")
     ids = scene.render_ids(scene.hands_box(sides, parts))
     instances = []
-    for hand in lay.hands:
+    for hand, obj in zip(lay.hands, held, strict=True):
         hand_only = instance_mask(ids, hand.side, "hand")
         mask = hand_only if opts.mask_extent == "hand" else instance_mask(ids, hand.side,
                                                                           opts.mask_extent)
         keypoints, count = coco_keypoints(scene.keypoints(hand.side), hand_only)
-        instances.append((mask, keypoints, count, {
-            "hand": hand.side, "size": round(hand.size, 4),
-            "sleeve": hand.sleeve is not None and not opts.hide_forearm}))
+        attributes = {"hand": hand.side, "size": round(hand.size, 4),
+                      "sleeve": hand.sleeve is not None and not opts.hide_forearm}
+        if opts.held_objects:
+            attributes["held"] = None if obj is None else f"{obj.kind} ({obj.place})"
+        instances.append((mask, keypoints, count, attributes))
     info = {"preset": "photo", "view": lay.view, "hands": len(lay.hands),
             "mask_extent": opts.mask_extent, "skin_tone": round(lay.skin_tone, 4)}
     return rgba, lay.background_seed, info, instances, False

@@ -25,6 +25,7 @@ from synth.hand_model import apply_pose, build_hand, set_photo_shape, set_skin_c
 from synth.imageio import read_tga, remove_quietly
 from synth.keypoints import KEYPOINT_BONES
 from synth.labels import ID_COLOURS
+from synth.prop_model import build_props, hold
 
 ENGINES = {"workbench": "BLENDER_WORKBENCH", "cycles": "CYCLES", "eevee": "BLENDER_EEVEE"}
 
@@ -75,6 +76,9 @@ class HandScene:
             rig["forearm"].color = ID_COLOURS[("forearm", side)]
             if rig["sleeve"] is not None:
                 rig["sleeve"].color = ID_COLOURS[("sleeve", side)]
+            rig["prop"] = None
+            if photo:
+                rig["props"] = build_props(rig["armature"], "R" if side == "right" else "L")
         self._masks = None
         fd, self._tmp = tempfile.mkstemp(suffix=".tga", dir=_fast_tmp_dir())
         os.close(fd)
@@ -201,6 +205,12 @@ class HandScene:
         if hide_forearm:
             self.set_forearm_visible(False)
 
+    def hold_objects(self, placements, held) -> None:
+        """Give each placed hand its held object (``synth.props``; None: nothing held)."""
+        by_side = {p.side: h for p, h in zip(placements, held, strict=True)}
+        for side, rig in self.rigs.items():
+            hold(rig, by_side.get(side))
+
     def render(self, pose=None) -> object:
         """Pose the hand (unless ``pose`` is None), render, and return (H, W, 4) uint8 RGBA."""
         if pose is not None:
@@ -218,7 +228,7 @@ class HandScene:
         """
         w, h = self.resolution
         out = np.zeros((h, w, 4), np.uint8)
-        box = self.hands_box(list(self.rigs), ("hand", "forearm", "sleeve"))
+        box = self.hands_box(list(self.rigs), ("hand", "forearm", "sleeve", "prop"))
         if box is None:
             return out
         x0, y0, x1, y1 = box
@@ -237,7 +247,8 @@ class HandScene:
 
         Args:
             sides: Rigs to bound ("right", "left").
-            parts: Their objects to bound ("hand", "forearm", "sleeve"; hidden ones skipped).
+            parts: Their objects to bound ("hand", "forearm", "sleeve", "prop"; hidden ones
+                skipped).
 
         """
         w, h = self.resolution
