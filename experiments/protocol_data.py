@@ -15,6 +15,8 @@ from pathlib import Path
 from synth_to_real import PY, REAL, run
 
 RENDER = ["--resolution", "384x288", "--workers", "2", "--quiet", "--keep-rgba", "--seed", "1"]
+# The held row's renders: the photo look's layouts, half the hands holding something.
+HELD_OBJECTS = 0.5
 # Real training photos: real20, and its nested subsets real10 and real5 (the real-photo curve).
 REAL_PHOTOS = 20
 REAL_SUBSETS = (5, 10, 20)
@@ -25,13 +27,16 @@ TEST_SIZES = (256, 320, 416)
 
 
 def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
-    """The renders the rows train on (paper, photo look), the real and held-out sets."""
+    """The renders the rows train on (paper, photo, photo holding things) and the real sets."""
     looks = {"paper" if row in ("paper_rep", "paper_conv") else "photo" for row in rows
              if row not in ("real", "mediapipe")}
-    for name, preset in (("paper", "paper"), ("photo", "photo")):
+    if "held" in rows:
+        looks.add("photo_held")
+    for name, preset, extra in (("paper", "paper", []), ("photo", "photo", []),
+                                ("photo_held", "photo", ["--held-objects", HELD_OBJECTS])):
         if name in looks and not (out / name / "annotations.json").exists():
             run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", renders,
-                 "--preset", preset, *RENDER], log)
+                 "--preset", preset, *RENDER, *extra], log)
     prepare_real_sets(out, log)
 
 

@@ -29,6 +29,7 @@ ROWS = {
     "distractor_shapes": "distractors without skin-coloured blobs (fist-like): shapes only",
     "match_light": "whole_real + pasted hands' light moved 0-60% towards their surroundings",
     "hard_negatives": "whole_real + hand-free crops next to the real20 hands (x5), no label",
+    "held": "whole_real on renders whose hands hold things half the time (--held-objects 0.5)",
     "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
@@ -105,6 +106,16 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], '
                                     '["real20_neg", 5.0]]'})
         return [*args, "HANDS.HARD_NEGATIVES.DATASETS", '["real20_neg"]']
+    if row == "held":  # hands partly hidden by what they hold are still hands (issue 36)
+        entries = json.loads(register(out))
+        held = str(out / "photo_held")
+        entries.append(["photo_held", str(Path(held) / "annotations.json"), held])
+        args = with_opts(row_args("whole_real", out, steps, seed), {
+            "DATASETS.REGISTER": json.dumps(entries),
+            "DATASETS.TRAIN": '("photo_held", "real20", "real20_comp")',
+            "HANDS.SUBSET_DATASET": "photo_held",
+            "HANDS.COMPOSITE.DATASETS": '["photo_held", "real20"]'})
+        return args
     if row == "mined":  # the model's own false detections on its training photos (issue 36)
         mined = mined_dir(out, seed)
         entries = [*json.loads(register(out)),

@@ -239,3 +239,18 @@ def test_the_mined_row_needs_its_teacher(tmp_path):
 
     with pytest.raises(SystemExit, match="whole_real seed 2's model"):
         protocol.mine(tmp_path, 2, tmp_path / "commands.sh")
+
+
+def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
+    import protocol_rows
+
+    from d2hands.engine import build_cfg
+
+    args = protocol_rows.row_args("held", tmp_path, 3000, 0)
+    cfg = build_cfg(protocol_rows.CONFIG, args[args.index("DATALOADER.NUM_WORKERS"):],
+                    freeze=False)
+    assert "photo" not in cfg.DATASETS.TRAIN and "photo_held" in cfg.DATASETS.TRAIN
+    assert cfg.HANDS.SUBSET_DATASET == "photo_held"
+    assert list(cfg.HANDS.COMPOSITE.DATASETS) == ["photo_held", "real20"]
+    entries = {name: rest for name, *rest in cfg.DATASETS.REGISTER}
+    assert entries["photo_held"][0] == str(tmp_path / "photo_held" / "annotations.json")
