@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 
@@ -140,6 +141,8 @@ def _number(text: str, name: str, kind=float, low=None, high=None):
         value = kind(text)
     except ValueError:
         raise OptionError(f"{name} must be a {kind.__name__}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise OptionError(f"{name} must be a finite number, got {text}")
     if (low is not None and value < low) or (high is not None and value > high):
         raise OptionError(f"{name} must be in [{low}, {high}], got {text}")
     return value
@@ -256,7 +259,7 @@ def parse_options(argv: list[str]) -> Options:
                 flag = "--" + key.replace("_", "-")
                 raise OptionError(f"{flag} needs --preset photo (the paper preset renders one "
                                   "right hand in front views at --scale-range)")
-        if a.held_objects not in ("0", "0.0"):
+        if _number(a.held_objects, "--held-objects", float, 0.0, 1.0):
             raise OptionError("--held-objects needs --preset photo")
         if a.forearm not in (None, "skin"):
             raise OptionError("--forearm sleeve/mixed needs --preset photo (the paper hand "

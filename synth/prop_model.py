@@ -13,7 +13,7 @@ from mathutils import Matrix
 
 from synth.hand_model import new_material, set_skin_colour
 from synth.labels import PROP_COLOUR
-from synth.props import KINDS, held_transform
+from synth.props import KINDS, held_transform, pinched
 
 CYLINDER_SIDES = 24
 
@@ -64,26 +64,31 @@ def _tip(pose_bone) -> np.ndarray:
     return np.array(pose_bone.tail, float)
 
 
-def hold(rig: dict, held) -> None:
+def hold(rig: dict, held) -> str | None:
     """Show ``held`` (a ``synth.props.HeldObject``, or None) in a posed rig's hand.
 
     Sets ``rig["prop"]`` to the shown object (None when nothing is held), which the scene's
     render box takes in.
+
+    Returns:
+        What the hand holds and where, e.g. ``"card (grip)"``; None when nothing.
+
     """
     props = rig.get("props")
     rig["prop"] = None
     if props is None:
-        return
+        return None
     for obj in props["objects"].values():
         obj.hide_render = True
     if held is None:
-        return
+        return None
     bpy.context.view_layer.update()  # the posed bones' matrices
     bones = rig["armature"].pose.bones
-    transform = held_transform(held, np.array(bones["wrist"].matrix, float),
-                               _tip(bones["thumb_3"]), _tip(bones["index_3"]))
+    thumb, index = _tip(bones["thumb_3"]), _tip(bones["index_3"])
+    transform = held_transform(held, np.array(bones["wrist"].matrix, float), thumb, index)
     obj = props["objects"][held.kind]
     obj.matrix_basis = Matrix(transform.tolist())
     obj.hide_render = False
     set_skin_colour(props["material"], held.rgb)
     rig["prop"] = obj
+    return f"{held.kind} ({'grip' if pinched(held, thumb, index) else 'palm'})"

@@ -1,10 +1,11 @@
 """Things a rendered hand holds: a card, a phone, a box, a cup, a puzzle piece (numpy only).
 
 ``--held-objects P`` gives each hand of the photo look a held object with probability ``P``,
-either pinched between the thumb and the index finger (``grip``) or lying against the palm
-(``palm``), in a random colour. The object hides the hand where it passes in front of it, and
-the hand's mask loses those pixels: a hand partly covered by what it holds is still a hand
-(issue 36: the missed hands of an unseen set were often holding something).
+either pinched between the thumb and the index finger (``grip``, where the tips are as far
+apart as the object is thick, give or take ``TIP_ROOM``; otherwise it goes to the palm) or
+lying against the palm (``palm``), in a random colour. The object hides the hand where it
+passes in front of it, and the hand's mask loses those pixels: a hand partly covered by what
+it holds is still a hand (issue 36: the missed hands of an unseen set often held something).
 
 Draws are deterministic in (seed, key) and use their own generator, so runs without held
 objects lay out exactly the images they did before.
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synth.anatomy import HAND_LENGTH, THICKNESS
+from synth.layout import CENTRE
+
 # name: (shape, sizes in metres for the rig's 0.19 m hand). Boxes: width, height, thickness
 # (thickness along the object's local z); the cup: diameter, diameter, height (z its axis).
 KINDS = {
@@ -26,8 +30,9 @@ KINDS = {
     "puzzle": ("box", (0.045, 0.04, 0.004)),
 }
 PLACES = ("grip", "palm")
-PALM_CENTRE = np.array([0.0, 0.045, 0.0])  # in the wrist bone's frame (synth.layout.CENTRE)
-PALM_HALF_THICKNESS = 0.016  # the palm box's half depth along the wrist bone's z
+PALM_CENTRE = CENTRE  # in the wrist bone's frame
+PALM_HALF_THICKNESS = THICKNESS * HAND_LENGTH / 2  # the palm's half depth along its normal
+TIP_ROOM = 0.035  # a pinch: the tips at most this much further apart than the object is thick
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,19 @@ def _frame(z: np.ndarray, y_hint: np.ndarray, spin: float) -> np.ndarray:
     return np.stack([x, y, z], axis=1)
 
 
+def pinched(held: HeldObject, thumb_tip: np.ndarray, index_tip: np.ndarray) -> bool:
+    """Whether a ``grip`` can be made: the tips as far apart as the object is thick (+TIP_ROOM)."""
+    shape, size = KINDS[held.kind]
+    across = size[0] if shape == "cylinder" else size[2]  # what the tips would pinch
+    return held.place == "grip" and across <= np.linalg.norm(index_tip - thumb_tip) <= (
+        across + TIP_ROOM)
+
+
 def held_transform(held: HeldObject, wrist: np.ndarray, thumb_tip: np.ndarray,
                    index_tip: np.ndarray) -> np.ndarray:
     """The object's 4x4 transform in the armature's space (where the posed bones are).
+
+    A ``grip`` that cannot be made (``pinched``) is placed against the palm instead.
 
     Args:
         held: the object.
@@ -93,12 +108,14 @@ def held_transform(held: HeldObject, wrist: np.ndarray, thumb_tip: np.ndarray,
     rot_w = wrist[:3, :3]
     normal, along = rot_w[:, 2], rot_w[:, 1]
     shape, size = KINDS[held.kind]
-    if held.place == "grip":
+    line = index_tip - thumb_tip
+    if pinched(held, thumb_tip, index_tip):
         centre = (thumb_tip + index_tip) / 2
-        axis = index_tip - thumb_tip
-        if np.linalg.norm(axis) < 0.01:  # tips together: hold it against them instead
-            axis = normal
-        rotation = _frame(axis, along, held.spin)
+        if shape == "cylinder":  # the tips on either side of the cup: its axis across the line
+            rotation = _frame(normal - _unit(line) * float(np.dot(normal, _unit(line))), line,
+                              held.spin)
+        else:  # the object's thickness between the tips
+            rotation = _frame(line, along, held.spin)
     else:
         depth = size[0] / 2 if shape == "cylinder" else size[2] / 2
         if shape == "cylinder":  # the cup's axis across the palm, as a hand grips a cup

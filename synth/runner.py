@@ -221,7 +221,7 @@ def _photo_frame(opts, scene, job):
     scene.set_light_rotation(lay.light_deg)
     scene.place_hands(lay.hands, opts.hide_forearm)
     held = draw_held_objects(opts.seed, key, len(lay.hands), opts.held_objects)
-    scene.hold_objects(lay.hands, held)
+    held = scene.hold_objects(lay.hands, held)
     rgba = scene.render_photo()
     sides = [h.side for h in lay.hands]
     parts = ("hand",) if opts.mask_extent == "hand" else ("hand", "forearm")
@@ -235,7 +235,7 @@ def _photo_frame(opts, scene, job):
         attributes = {"hand": hand.side, "size": round(hand.size, 4),
                       "sleeve": hand.sleeve is not None and not opts.hide_forearm}
         if opts.held_objects:
-            attributes["held"] = None if obj is None else f"{obj.kind} ({obj.place})"
+            attributes["held"] = obj
         instances.append((mask, keypoints, count, attributes))
     info = {"preset": "photo", "view": lay.view, "hands": len(lay.hands),
             "mask_extent": opts.mask_extent, "skin_tone": round(lay.skin_tone, 4)}

@@ -205,11 +205,16 @@ class HandScene:
         if hide_forearm:
             self.set_forearm_visible(False)
 
-    def hold_objects(self, placements, held) -> None:
-        """Give each placed hand its held object (``synth.props``; None: nothing held)."""
+    def hold_objects(self, placements, held) -> list:
+        """Give each placed hand its held object (``synth.props``; None: nothing held).
+
+        Returns:
+            Per placement, what it holds and where (``"cup (grip)"``), or None.
+
+        """
         by_side = {p.side: h for p, h in zip(placements, held, strict=True)}
-        for side, rig in self.rigs.items():
-            hold(rig, by_side.get(side))
+        shown = {side: hold(rig, by_side.get(side)) for side, rig in self.rigs.items()}
+        return [shown[p.side] for p in placements]
 
     def render(self, pose=None) -> object:
         """Pose the hand (unless ``pose`` is None), render, and return (H, W, 4) uint8 RGBA."""
