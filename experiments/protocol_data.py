@@ -10,6 +10,7 @@ CC0 photos, which no training run uses).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from synth_to_real import PY, REAL, run
@@ -37,7 +38,17 @@ def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
         if name in looks and not (out / name / "annotations.json").exists():
             run([PY, "synth/render_poses.py", "--output-dir", out / name, "--limit", renders,
                  "--preset", preset, *RENDER, *extra], log)
+    if "photo_held" in looks:
+        check_held_renders(out)
     prepare_real_sets(out, log)
+
+
+def check_held_renders(out: Path) -> None:
+    """Stop where the ``held`` row's renders were made with another ``--held-objects``."""
+    settings = out / "photo_held" / "run.json"
+    if json.loads(settings.read_text()).get("held_objects") != HELD_OBJECTS:
+        sys.exit(f"error: {settings.parent} was rendered with another --held-objects than "
+                 f"{HELD_OBJECTS}; move it aside so that the protocol renders it again")
 
 
 def prepare_real_sets(out: Path, log: Path) -> None:

@@ -254,3 +254,15 @@ def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
     assert list(cfg.HANDS.COMPOSITE.DATASETS) == ["photo_held", "real20"]
     entries = {name: rest for name, *rest in cfg.DATASETS.REGISTER}
     assert entries["photo_held"][0] == str(tmp_path / "photo_held" / "annotations.json")
+
+
+def test_held_renders_of_another_probability_are_refused(tmp_path):
+    import protocol_data
+    import pytest
+
+    (tmp_path / "photo_held").mkdir()
+    (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.5}))
+    protocol_data.check_held_renders(tmp_path)
+    (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.3}))
+    with pytest.raises(SystemExit, match="another --held-objects"):
+        protocol_data.check_held_renders(tmp_path)
