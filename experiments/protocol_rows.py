@@ -98,30 +98,24 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
                 "[0.0, 0.6]"]
     if row == "hard_negatives":  # what sits beside a hand (sleeve, arm, objects) is not one
-        entries = json.loads(register(out))
-        entries.append(["real20_neg", *entries[0][1:]])  # real20's photos under a third name
-        args = with_opts(row_args("whole_real", out, steps, seed), {
-            "DATASETS.REGISTER": json.dumps(entries),
+        real20 = json.loads(register(out))[0]
+        args = with_set(row_args("whole_real", out, steps, seed), out,
+                        ["real20_neg", *real20[1:]], {  # real20's photos under a third name
             "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp", "real20_neg")',
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], '
                                     '["real20_neg", 5.0]]'})
         return [*args, "HANDS.HARD_NEGATIVES.DATASETS", '["real20_neg"]']
     if row == "held":  # hands partly hidden by what they hold are still hands (issue 36)
-        entries = json.loads(register(out))
-        held = str(out / "photo_held")
-        entries.append(["photo_held", str(Path(held) / "annotations.json"), held])
-        args = with_opts(row_args("whole_real", out, steps, seed), {
-            "DATASETS.REGISTER": json.dumps(entries),
+        held = out / "photo_held"
+        return with_set(row_args("whole_real", out, steps, seed), out,
+                        ["photo_held", str(held / "annotations.json"), str(held)], {
             "DATASETS.TRAIN": '("photo_held", "real20", "real20_comp")',
             "HANDS.SUBSET_DATASET": "photo_held",
             "HANDS.COMPOSITE.DATASETS": '["photo_held", "real20"]'})
-        return args
     if row == "mined":  # the model's own false detections on its training photos (issue 36)
         mined = mined_dir(out, seed)
-        entries = [*json.loads(register(out)),
-                   ["mined", str(mined / "annotations.json"), str(mined)]]
-        args = with_opts(row_args("whole_real", out, steps, seed), {
-            "DATASETS.REGISTER": json.dumps(entries),
+        args = with_set(row_args("whole_real", out, steps, seed), out,
+                        ["mined", str(mined / "annotations.json"), str(mined)], {
             "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp", "mined")',
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], ["mined", 5.0]]'})
         return [*args, "DATALOADER.FILTER_EMPTY_ANNOTATIONS", "False"]
@@ -140,6 +134,13 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "--session-data", "last=real20_comp:1"]
         args[args.index("HANDS.COMPOSITE.DATASETS") + 1] = '["photo", "real20", "real20_comp"]'
     return args
+
+
+def with_set(args: list[str], out: Path, entry: list[str], values: dict[str, str]
+             ) -> list[str]:
+    """``with_opts``, with one more set (``[name, json, image root]``) registered."""
+    register_all = json.dumps([*json.loads(register(out)), entry])
+    return with_opts(args, {"DATASETS.REGISTER": register_all, **values})
 
 
 def with_opts(args: list[str], values: dict[str, str]) -> list[str]:

@@ -253,13 +253,14 @@ def parse_options(argv: list[str]) -> Options:
     if a.preset not in PRESETS:
         raise OptionError(f"unknown --preset {a.preset!r}; choose photo or paper")
     preset = PRESETS[a.preset]
+    held_objects = _number(a.held_objects, "--held-objects", float, 0.0, 1.0)
     if a.preset == "paper":
         for key in ("view", "hand_size", "hands_per_image"):
             if getattr(a, key) is not None:
                 flag = "--" + key.replace("_", "-")
                 raise OptionError(f"{flag} needs --preset photo (the paper preset renders one "
                                   "right hand in front views at --scale-range)")
-        if _number(a.held_objects, "--held-objects", float, 0.0, 1.0):
+        if held_objects:
             raise OptionError("--held-objects needs --preset photo")
         if a.forearm not in (None, "skin"):
             raise OptionError("--forearm sleeve/mixed needs --preset photo (the paper hand "
@@ -316,7 +317,7 @@ def parse_options(argv: list[str]) -> Options:
         hide_forearm=a.hide_forearm, sequence=_number(a.sequence, "--sequence", int, 0, 10**6),
         preset=a.preset, mask_extent=a.mask_extent, forearm=a.forearm, view=a.view,
         hand_size=_hand_size(a.hand_size), hands_per_image=a.hands_per_image,
-        held_objects=_number(a.held_objects, "--held-objects", float, 0.0, 1.0))
+        held_objects=held_objects)
     if opts.sequence:
         opts = dataclasses.replace(opts, structures=("L11",))
     check_writable(opts.out)

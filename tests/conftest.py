@@ -22,6 +22,18 @@ def toy_sets(tmp_path_factory):
     return {"synth": (synth, synth.parent / "images"), "real": (real, real.parent / "images")}
 
 
+def toy_train_cfg(toy_sets, *extra):
+    """The tiny config training on both toy sets (``toy_synth``, ``toy_real``), plus opts."""
+    from d2hands.engine import build_cfg
+
+    (synth_json, synth_images), (real_json, real_images) = toy_sets["synth"], toy_sets["real"]
+    register = [["toy_synth", str(synth_json), str(synth_images)],
+                ["toy_real", str(real_json), str(real_images)]]
+    return build_cfg("configs/hands_tiny_cpu.yaml", [
+        "DATASETS.REGISTER", json.dumps(register), "DATASETS.TRAIN", '("toy_synth", "toy_real")',
+        *extra])
+
+
 @pytest.fixture
 def real_data():
     """The shared real photos; tests that need them skip where the folder is absent."""

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .compositing.hand_sources import annotation_mask, read_bgr
+from .compositing.hand_sources import annotation_mask, check_size, read_bgr
 from .compositing.settings import CompositeConfigError, composited_datasets
-from .errors import DatasetError
 
 TRIES = 64  # random windows tried per crop size
 MIN_CROP = 0.1  # smallest crop side tried, as a fraction of the shorter side
@@ -156,10 +155,7 @@ def hard_negative(record: dict, settings: HardNegativeSettings, rng: np.random.G
     """
     source = record.get("dataset_name", "training set")
     image = read_bgr(record["file_name"], source)
-    if image.shape[:2] != (record["height"], record["width"]):
-        raise DatasetError(source, [(f"image is {image.shape[1]}x{image.shape[0]}, the record "
-                                     f"says {record['width']}x{record['height']}",
-                                     record["file_name"])])
+    check_size(image, record, source)
     mask = hands_mask(record)
     window = hand_free_window(mask, settings, rng)
     if window is None:

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import toy_train_cfg
 from pycocotools import mask as mask_utils
 
 from d2hands.data.compositing import (
@@ -138,14 +139,8 @@ def test_match_light_moves_the_hand_towards_its_surroundings(strength):
 
 
 def loader_cfg(toy_sets, *extra):
-    from d2hands.engine import build_cfg
-
-    (synth_json, synth_images), (real_json, real_images) = toy_sets["synth"], toy_sets["real"]
-    register = [["toy_synth", str(synth_json), str(synth_images)],
-                ["toy_real", str(real_json), str(real_images)]]
-    return build_cfg("configs/hands_tiny_cpu.yaml", [
-        "DATASETS.REGISTER", json.dumps(register), "DATASETS.TRAIN", '("toy_synth", "toy_real")',
-        "HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.SIZE", "[96, 128]", *extra])
+    return toy_train_cfg(toy_sets, "HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.SIZE",
+                         "[96, 128]", *extra)
 
 
 def first_batches(cfg, count=3):

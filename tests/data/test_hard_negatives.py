@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import toy_train_cfg
 from pycocotools import mask as mask_utils
 
 from d2hands.data.compositing.settings import CompositeConfigError
@@ -63,23 +62,12 @@ def test_smaller_windows_are_tried_when_large_ones_do_not_fit():
     assert x1 <= 25 and y1 <= 25
 
 
-def toy_cfg(toy_sets, *extra):
-    from d2hands.engine import build_cfg
-
-    (synth_json, synth_images), (real_json, real_images) = toy_sets["synth"], toy_sets["real"]
-    register = [["toy_synth", str(synth_json), str(synth_images)],
-                ["toy_real", str(real_json), str(real_images)]]
-    return build_cfg("configs/hands_tiny_cpu.yaml", [
-        "DATASETS.REGISTER", json.dumps(register), "DATASETS.TRAIN", '("toy_synth", "toy_real")',
-        *extra])
-
-
 def test_a_hard_negative_is_a_hand_free_crop_in_place_on_grey(toy_sets):
     from detectron2.data import DatasetCatalog
 
     from d2hands.data.hard_negatives import hard_negative
 
-    toy_cfg(toy_sets)  # registers the sets
+    toy_train_cfg(toy_sets)  # registers the sets
     settings = HardNegativeSettings(("toy_real",), (0.4, 0.5), 0.05)
     for seed, record in enumerate(DatasetCatalog.get("toy_real")):
         image, (x0, y0, x1, y1) = hard_negative(record, settings, np.random.default_rng(seed))
@@ -103,7 +91,7 @@ def test_the_mapper_gives_hard_negatives_without_labels(toy_sets):
     from d2hands.data.hard_negatives import hard_negative_settings
     from d2hands.data.train_mapper import HandsTrainMapper
 
-    cfg = toy_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "INPUT.FORMAT",
+    cfg = toy_train_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "INPUT.FORMAT",
                   "BGR")
     settings = hard_negative_settings(cfg, list(cfg.DATASETS.TRAIN))
     mapper = HandsTrainMapper(cfg, augmentations=[], negatives=settings)
@@ -120,8 +108,8 @@ def test_other_sets_map_exactly_as_without_hard_negatives(toy_sets):
 
     extra = ["HANDS.COMPOSITE.ENABLED", "True", "HANDS.COMPOSITE.DATASETS", '["toy_synth"]',
              "HANDS.COMPOSITE.SIZE", "[96, 128]", "HANDS.SCALE_JITTER.ENABLED", "True"]
-    plain = toy_cfg(toy_sets, *extra)
-    negatives = toy_cfg(toy_sets, *extra, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]')
+    plain = toy_train_cfg(toy_sets, *extra)
+    negatives = toy_train_cfg(toy_sets, *extra, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]')
     records = [dict(r, dataset_name="toy_synth") for r in DatasetCatalog.get("toy_synth")[:4]]
     mapped = []
     for cfg in (plain, negatives):
@@ -147,6 +135,6 @@ def test_other_sets_map_exactly_as_without_hard_negatives(toy_sets):
 def test_unusable_settings_are_refused(toy_sets, opts, message):
     from d2hands.data.hard_negatives import hard_negative_settings
 
-    cfg = toy_cfg(toy_sets, *opts)
+    cfg = toy_train_cfg(toy_sets, *opts)
     with pytest.raises(CompositeConfigError, match=message):
         hard_negative_settings(cfg, list(cfg.DATASETS.TRAIN))

@@ -47,6 +47,14 @@ def read_bgr(path: str | Path, what: str) -> np.ndarray:
         raise DatasetError(what, exc.problems) from None
 
 
+def check_size(image: np.ndarray, record: dict, what: str) -> None:
+    """Raise a ``DatasetError`` naming ``what`` if ``image`` is not the record's size."""
+    if image.shape[:2] != (record["height"], record["width"]):
+        raise DatasetError(what, [(f"image is {image.shape[1]}x{image.shape[0]}, the record "
+                                   f"says {record['width']}x{record['height']}",
+                                   record["file_name"])])
+
+
 def rgba_of(file_name: str) -> Path | None:
     """The raw RGBA render kept by ``render_poses.py --keep-rgba`` for an image, if any.
 
@@ -82,9 +90,7 @@ def cut_out(record: dict, ann_index: int) -> Cutout:
         bgr, alpha = rgba[..., :3], rgba[..., 3].astype(np.float32) / 255.0
     else:
         bgr, alpha = read_bgr(record["file_name"], source), label.astype(np.float32)
-    if bgr.shape[:2] != (height, width):
-        raise DatasetError(source, [(f"image is {bgr.shape[1]}x{bgr.shape[0]}, the record says "
-                                     f"{width}x{height}", record["file_name"])])
+    check_size(bgr, record, source)
     x, y, w, h = cv2.boundingRect((label | (alpha > 0.5)).astype(np.uint8))
     if w == 0:
         raise DatasetError(source, [("empty hand mask", record["file_name"])])
