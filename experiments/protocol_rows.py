@@ -29,7 +29,9 @@ ROWS = {
     "distractor_shapes": "distractors without skin-coloured blobs (fist-like): shapes only",
     "match_light": "whole_real + pasted hands' light moved 0-60% towards their surroundings",
     "hard_negatives": "whole_real + hand-free crops next to the real20 hands (x5), no label",
-    "held": "whole_real on renders whose hands hold things half the time (--held-objects 0.5)",
+    "held": "distractor_shapes on renders whose hands hold things half the time "
+            "(--held-objects 0.5)",
+    "whole_more": "distractor_shapes with the whole real photos x15 (instead of x5)",
     "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
@@ -39,6 +41,8 @@ ROWS = {
 NO_REAL_ROWS = ("synthetic", "synthetic_fast", "mediapipe")
 # Rows built on another row's trained model at the same seed (20 photos only).
 TEACHERS = {"mined": "whole_real"}
+# whole_more: real20 kept whole x15, so that whole photos are ~40% of a session's images, not ~18%
+WHOLE_MORE = 15.0
 MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
 
 
@@ -105,9 +109,12 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0], '
                                     '["real20_neg", 5.0]]'})
         return [*args, "HANDS.HARD_NEGATIVES.DATASETS", '["real20_neg"]']
+    if row == "whole_more":  # the mix of whole photos and composites (issue 36)
+        return with_opts(row_args("distractor_shapes", out, steps, seed), {
+            "DATASETS.REPLICATION": f'[["real20", 10.0], ["real20_comp", {WHOLE_MORE}]]'})
     if row == "held":  # hands partly hidden by what they hold are still hands (issue 36)
         held = out / "photo_held"
-        return with_set(row_args("whole_real", out, steps, seed), out,
+        return with_set(row_args("distractor_shapes", out, steps, seed), out,
                         ["photo_held", str(held / "annotations.json"), str(held)], {
             "DATASETS.TRAIN": '("photo_held", "real20", "real20_comp")',
             "HANDS.SUBSET_DATASET": "photo_held",

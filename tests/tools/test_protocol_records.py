@@ -252,8 +252,19 @@ def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
     assert "photo" not in cfg.DATASETS.TRAIN and "photo_held" in cfg.DATASETS.TRAIN
     assert cfg.HANDS.SUBSET_DATASET == "photo_held"
     assert list(cfg.HANDS.COMPOSITE.DATASETS) == ["photo_held", "real20"]
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
     entries = {name: rest for name, *rest in cfg.DATASETS.REGISTER}
     assert entries["photo_held"][0] == str(tmp_path / "photo_held" / "annotations.json")
+
+
+def test_the_whole_more_row_changes_only_the_whole_photos_share(tmp_path):
+    import protocol_rows
+
+    shapes = protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 1)
+    more = protocol_rows.row_args("whole_more", tmp_path, 3000, 1)
+    changed = [(a, b) for a, b in zip(shapes, more, strict=True) if a != b]
+    assert changed == [('[["real20", 10.0], ["real20_comp", 5.0]]',
+                        '[["real20", 10.0], ["real20_comp", 15.0]]')]
 
 
 def test_held_renders_of_another_probability_are_refused(tmp_path):
