@@ -3,7 +3,7 @@
     python experiments/protocol_report.py [--records docs/results/protocol/3000steps]
     python experiments/protocol_report.py --table zoo        # docs/MODEL_ZOO.md's table
     python experiments/protocol_report.py --table headline   # the README's table
-    python experiments/protocol_report.py --table photos [--row whole_real]  # real-photo curve
+    python experiments/protocol_report.py --table photos [--row distractor_shapes]  # photo curve
     python experiments/protocol_report.py --run runs/protocol --table unet
 
 The recipe tables come from the committed records of ``experiments/protocol.py`` (one JSON per
@@ -102,8 +102,11 @@ def table(source: Path, held: str, rows: dict[str, str] = TABLES["recipes"],
 
 # Per-frame cost at 320 px on 2 cores (docs/BENCHMARKS.md, bench_predict_speed.py, 2026-12-05).
 SPEED = {"mask_rcnn": "105 / 147", "synthetic_fast": "58 / 94", "mediapipe": "23"}
-HEADLINE = {"whole_real": "best recipe so far: renders + real x10, composited, copy-paste, "
-                          "scale jitter, real photos also whole",
+# The best recipe measured (docs/RESULTS.md, "Which targets hold"): the README's first row and
+# the real-photo curve's recipe.
+BEST_RECIPE = "distractor_shapes"
+HEADLINE = {BEST_RECIPE: "best recipe so far: renders + real x10, composited, copy-paste, "
+                         "scale jitter, real photos also whole, non-hand shapes pasted alike",
             "real": "real photos only (20 train + 5 val)",
             "synthetic_fast": "the default model: renders only, 64-channel FPN (licence-clean, "
                               "ships)",
@@ -151,7 +154,7 @@ def headline_table(records: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def photos_table(records: Path, row: str = "whole_real") -> str:
+def photos_table(records: Path, row: str = BEST_RECIPE) -> str:
     """The real-photo curve (issue 36): ``row`` and real-only at 0, 5, 10 and 20 real photos.
 
     0 photos is the ``synthetic`` row (renders on procedural backgrounds); fewer than 20 are
@@ -200,7 +203,7 @@ def main() -> None:
                         default="recipes",
                         help="the recipe rows of issue 14, the U-Net rows (unet_table.py), the "
                              "model zoo's table, the README's, or the real-photo curve")
-    parser.add_argument("--row", default="whole_real", help="--table photos: the recipe")
+    parser.add_argument("--row", default=BEST_RECIPE, help="--table photos: the recipe")
     parser.add_argument("--write", action="store_true",
                         help="zoo/headline/photos: write the table into docs/MODEL_ZOO.md / "
                              "README.md / docs/RESULTS.md")
