@@ -267,6 +267,18 @@ def test_the_whole_more_row_changes_only_the_whole_photos_share(tmp_path):
                         '[["real20", 10.0], ["real20_comp", 15.0]]')]
 
 
+def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
+    import protocol_rows
+
+    from d2hands.engine import build_cfg
+
+    args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
+    cfg = build_cfg(protocol_rows.CONFIG, args[args.index("DATALOADER.NUM_WORKERS"):],
+                    freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.HAND_SIZE) == [0.15, 0.9]
+    assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
+
+
 def test_held_renders_of_another_probability_are_refused(tmp_path):
     import protocol_data
     import pytest
