@@ -32,7 +32,8 @@ ROWS = {
     "held": "distractor_shapes on renders whose hands hold things half the time "
             "(--held-objects 0.5)",
     "whole_more": "distractor_shapes with the whole real photos x15 (instead of x5)",
-    "large_hands": "distractor_shapes with pasted hands up to 0.9 of the image height (was 0.6)",
+    "large_hands": "distractor_shapes with pasted hands (and distractors) up to 0.9 of the image "
+                   "height (was 0.6)",
     "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
@@ -44,7 +45,8 @@ NO_REAL_ROWS = ("synthetic", "synthetic_fast", "mediapipe")
 TEACHERS = {"mined": "whole_real"}
 # whole_more: real20 kept whole x15, so that whole photos are ~40% of a session's images, not ~18%
 WHOLE_MORE = 15.0
-# large_hands: the largest pasted hand's box, as a fraction of the canvas height (default 0.6)
+# large_hands: the largest pasted cut-out's box (hands and distractors alike), as a fraction
+# of the canvas height (default 0.6)
 LARGE_HANDS = 0.9
 MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
 
