@@ -91,8 +91,8 @@ def test_the_mapper_gives_hard_negatives_without_labels(toy_sets):
     from d2hands.data.hard_negatives import hard_negative_settings
     from d2hands.data.train_mapper import HandsTrainMapper
 
-    cfg = toy_train_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]', "INPUT.FORMAT",
-                  "BGR")
+    cfg = toy_train_cfg(toy_sets, "HANDS.HARD_NEGATIVES.DATASETS", '["toy_real"]',
+                        "INPUT.FORMAT", "BGR")
     settings = hard_negative_settings(cfg, list(cfg.DATASETS.TRAIN))
     mapper = HandsTrainMapper(cfg, augmentations=[], negatives=settings)
     for record in DatasetCatalog.get("toy_real"):

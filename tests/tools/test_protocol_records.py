@@ -206,21 +206,22 @@ def test_the_expected_settings_follow_the_run_s_choices(tmp_path):
     assert protocol.expected_settings(tmp_path, None) == (0.85, 320)
 
 
+def trailing_opts(args: list[str]) -> list[str]:
+    """The trailing ``KEY VALUE`` opts of a row's ``repetitive_train.py`` arguments."""
+    return args[args.index("DATALOADER.NUM_WORKERS"):]
+
+
 def test_the_negatives_rows_register_and_train_on_their_sets(tmp_path):
     import protocol_rows
     import pytest
 
     from d2hands.engine import build_cfg
 
-    def opts(args):  # the trailing KEY VALUE opts of repetitive_train's arguments
-        first = args.index("DATALOADER.NUM_WORKERS")
-        return args[first:]
-
     hard = protocol_rows.row_args("hard_negatives", tmp_path, 3000, 0)
     entries = dict((name, rest) for name, *rest in json.loads(
         hard[hard.index("DATASETS.REGISTER") + 1]))
     assert entries["real20_neg"] == entries["real20"]
-    cfg = build_cfg(protocol_rows.CONFIG, opts(hard), freeze=False)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(hard), freeze=False)
     assert list(cfg.HANDS.HARD_NEGATIVES.DATASETS) == ["real20_neg"]
     assert "real20_neg" in cfg.DATASETS.TRAIN
 
@@ -228,7 +229,7 @@ def test_the_negatives_rows_register_and_train_on_their_sets(tmp_path):
     entries = dict((name, rest) for name, *rest in json.loads(
         mined[mined.index("DATASETS.REGISTER") + 1]))
     assert entries["mined"][0] == str(tmp_path / "mined" / "whole_real_s1" / "annotations.json")
-    cfg = build_cfg(protocol_rows.CONFIG, opts(mined), freeze=False)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(mined), freeze=False)
     assert "mined" in cfg.DATASETS.TRAIN and not cfg.DATALOADER.FILTER_EMPTY_ANNOTATIONS
     with pytest.raises(ValueError, match="20 real photos only"):
         protocol_rows.row_args("mined", tmp_path, 3000, 1, photos=5)
@@ -247,8 +248,7 @@ def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
     from d2hands.engine import build_cfg
 
     args = protocol_rows.row_args("held", tmp_path, 3000, 0)
-    cfg = build_cfg(protocol_rows.CONFIG, args[args.index("DATALOADER.NUM_WORKERS"):],
-                    freeze=False)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert "photo" not in cfg.DATASETS.TRAIN and "photo_held" in cfg.DATASETS.TRAIN
     assert cfg.HANDS.SUBSET_DATASET == "photo_held"
     assert list(cfg.HANDS.COMPOSITE.DATASETS) == ["photo_held", "real20"]
@@ -273,8 +273,7 @@ def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_pa
     from d2hands.engine import build_cfg
 
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
-    cfg = build_cfg(protocol_rows.CONFIG, args[args.index("DATALOADER.NUM_WORKERS"):],
-                    freeze=False)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert list(cfg.HANDS.COMPOSITE.HAND_SIZE) == [0.15, 0.9]
     assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
 
