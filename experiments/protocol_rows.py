@@ -34,6 +34,8 @@ ROWS = {
     "whole_more": "distractor_shapes with the whole real photos x15 (instead of x5)",
     "large_hands": "distractor_shapes with pasted hands (and distractors) up to 0.9 of the image "
                    "height (was 0.6)",
+    "close_ups": "distractor_shapes with one paste in ten (hands and distractors) a close-up, "
+                 "0.6-0.95 of the image height",
     "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
@@ -48,6 +50,9 @@ WHOLE_MORE = 15.0
 # large_hands: the largest pasted cut-out's box (hands and distractors alike), as a fraction
 # of the canvas height (default 0.6)
 LARGE_HANDS = 0.9
+# close_ups: the share of pastes drawn from the close-up size range (its default, 0.6-0.95),
+# so that the small and medium hands keep their share (large_hands widened the range instead)
+CLOSE_UPS = 0.1
 MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
 
 
@@ -120,6 +125,9 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "large_hands":  # close-ups: missed or split into parts (own25 79, 81, 82)
         return [*row_args("distractor_shapes", out, steps, seed), "HANDS.COMPOSITE.HAND_SIZE",
                 f"[0.15, {LARGE_HANDS}]"]
+    if row == "close_ups":  # large_hands found the close-ups but lost small hands and fists
+        return [*row_args("distractor_shapes", out, steps, seed),
+                "HANDS.COMPOSITE.CLOSE_UP_PROB", str(CLOSE_UPS)]
     if row == "held":  # hands partly hidden by what they hold are still hands (issue 36)
         held = out / "photo_held"
         return with_set(row_args("distractor_shapes", out, steps, seed), out,

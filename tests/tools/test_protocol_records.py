@@ -278,6 +278,18 @@ def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_pa
     assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
 
 
+def test_the_close_ups_row_adds_a_tenth_of_close_up_pastes(tmp_path):
+    import protocol_rows
+
+    from d2hands.engine import build_cfg
+
+    args = protocol_rows.row_args("close_ups", tmp_path, 3000, 0)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert cfg.HANDS.COMPOSITE.CLOSE_UP_PROB == 0.1
+    assert list(cfg.HANDS.COMPOSITE.HAND_SIZE) == [0.15, 0.6]  # the others' sizes as before
+    assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
+
+
 def test_held_renders_of_another_probability_are_refused(tmp_path):
     import protocol_data
     import pytest

@@ -35,13 +35,13 @@ def placement(cut: Cutout, rng: np.random.Generator, s: CompositeSettings,
               height: int, width: int) -> np.ndarray:
     """The 2x3 affine that scales, rotates and places a cut-out on a ``height x width`` canvas.
 
-    The hand (its label's box) gets a longer side of ``HAND_SIZE`` x the canvas height, a
-    rotation from ``ROTATION``, and a centre that keeps at most ``OUTSIDE`` of its rotated box
-    outside the frame on either axis.
+    The hand (its label's box) gets a longer side of ``HAND_SIZE`` x the canvas height (of
+    ``CLOSE_UP_SIZE`` with ``CLOSE_UP_PROB``), a rotation from ``ROTATION``, and a centre that
+    keeps at most ``OUTSIDE`` of its rotated box outside the frame on either axis.
     """
     x, y, box_w, box_h = box_of(cut.label if cut.label.any() else cut.alpha > 0.5)
     centre = (x + (box_w - 1) / 2.0, y + (box_h - 1) / 2.0)
-    scale = rng.uniform(*s.hand_size) * height / max(box_h, box_w)
+    scale = rng.uniform(*paste_size(rng, s)) * height / max(box_h, box_w)
     angle = rng.uniform(*s.rotation)
     cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
     rot_w = scale * (box_w * cos + box_h * sin)
@@ -53,6 +53,18 @@ def placement(cut: Cutout, rng: np.random.Generator, s: CompositeSettings,
     # Whole-pixel shifts: an unrotated, unscaled hand is pasted as an exact copy.
     matrix[:, 2] = np.round(matrix[:, 2] + (cx - centre[0], cy - centre[1]))
     return matrix
+
+
+def paste_size(rng: np.random.Generator, s: CompositeSettings) -> tuple[float, float]:
+    """The size range of one paste: ``CLOSE_UP_SIZE`` with ``CLOSE_UP_PROB``, else ``HAND_SIZE``.
+
+    Close-ups are a second range drawn now and then rather than a wider one, so the small and
+    medium hands keep their share. Without close-ups no random number is drawn, so the other
+    rows' composites stay as they were.
+    """
+    if s.close_up_prob > 0 and rng.random() < s.close_up_prob:
+        return s.close_up_size
+    return s.hand_size
 
 
 def _uniform_or_middle(rng: np.random.Generator, low: float, high: float) -> float:

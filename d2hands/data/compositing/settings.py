@@ -26,6 +26,8 @@ class CompositeSettings:
     hands_per_image: tuple[int, int] = (1, 3)
     negative_prob: float = 0.1
     hand_size: tuple[float, float] = (0.15, 0.6)
+    close_up_prob: float = 0.0
+    close_up_size: tuple[float, float] = (0.6, 0.95)
     rotation: tuple[float, float] = (-90.0, 90.0)
     flip_prob: float = 0.5
     outside: float = 0.3
@@ -86,6 +88,7 @@ def settings_from_cfg(cfg) -> CompositeSettings:
         backgrounds=tuple(c.BACKGROUNDS), size=_pair(c.SIZE, "SIZE", int),
         hands_per_image=_pair(c.HANDS_PER_IMAGE, "HANDS_PER_IMAGE", int),
         negative_prob=float(c.NEGATIVE_PROB), hand_size=_pair(c.HAND_SIZE, "HAND_SIZE"),
+        close_up_prob=float(c.CLOSE_UP_PROB), close_up_size=_pair(c.CLOSE_UP_SIZE, "CLOSE_UP_SIZE"),
         rotation=_pair(c.ROTATION, "ROTATION"), flip_prob=float(c.FLIP_PROB),
         outside=float(c.OUTSIDE), hue=float(c.HUE), saturation=float(c.SATURATION),
         brightness=float(c.BRIGHTNESS), contrast=float(c.CONTRAST),
@@ -101,8 +104,8 @@ def settings_from_cfg(cfg) -> CompositeSettings:
 
 def _problems(s: CompositeSettings) -> list[str]:
     problems = []
-    for name in ("prob", "negative_prob", "flip_prob", "blur_prob", "noise_prob", "jpeg_prob",
-                 "gray_prob"):
+    for name in ("prob", "negative_prob", "close_up_prob", "flip_prob", "blur_prob",
+                 "noise_prob", "jpeg_prob", "gray_prob"):
         if not 0.0 <= getattr(s, name) <= 1.0:
             problems.append(f"{name.upper()} is a probability in [0, 1], got {getattr(s, name)}")
     low, high = s.hands_per_image
@@ -110,8 +113,10 @@ def _problems(s: CompositeSettings) -> list[str]:
         problems.append(f"HANDS_PER_IMAGE needs 0 <= min <= max, got [{low}, {high}]")
     if min(s.size) < 16:
         problems.append(f"SIZE (height, width) must be at least 16 px each, got {list(s.size)}")
-    if not 0 < s.hand_size[0] <= s.hand_size[1]:
-        problems.append(f"HAND_SIZE needs 0 < low <= high, got {list(s.hand_size)}")
+    for name in ("hand_size", "close_up_size"):
+        low, high = getattr(s, name)
+        if not 0 < low <= high:
+            problems.append(f"{name.upper()} needs 0 < low <= high, got {[low, high]}")
     if not 0.0 <= s.outside < 0.5:
         problems.append(f"OUTSIDE is the largest share of a hand outside the frame, in [0, 0.5),"
                         f" got {s.outside}")

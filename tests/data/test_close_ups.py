@@ -1,0 +1,75 @@
+"""Close-ups (``HANDS.COMPOSITE.CLOSE_UP_PROB``): now and then a paste from a second size range.
+
+The pasted size is measured on the composed image (one solid-coloured hand on a grey canvas:
+the hand's pixels are exactly the pixels of its colour), not read from the compositing code.
+"""
+
+import numpy as np
+import pytest
+from detectron2.config import get_cfg
+
+from d2hands.config import add_hands_config
+from d2hands.data.compositing import CompositeConfigError, CompositeSettings, Cutout, compose
+from d2hands.data.compositing.settings import settings_from_cfg
+
+HEIGHT, WIDTH = 100, 140
+RED = (0, 0, 255)
+# The box is scaled between pixel centres and resampled: a side lands a pixel or two short
+TOL = 2.5
+
+
+def square_hand(side=40):
+    """A cut-out whose label is a 36 x 36 square of one colour."""
+    label = np.zeros((side, side), bool)
+    label[2:-2, 2:-2] = True
+    bgr = np.zeros((side, side, 3), np.uint8)
+    bgr[label] = RED
+    return Cutout(bgr=bgr, alpha=label.astype(np.float32), label=label)
+
+
+def pasted_side(seed, **changes):
+    """The longer side (px) of the red pixels' box after pasting one square hand."""
+    values = dict(hue=0.0, saturation=0.0, brightness=0.0, contrast=0.0, blur_prob=0.0,
+                  feather=0.0, noise_prob=0.0, jpeg_prob=0.0, gray_prob=0.0, rotation=(0, 0),
+                  flip_prob=0.0, outside=0.0, min_area=1, size=(HEIGHT, WIDTH),
+                  hand_size=(0.2, 0.2), close_up_size=(0.8, 0.8))
+    values.update(changes)
+    background = np.full((HEIGHT, WIDTH, 3), 90, np.uint8)
+    image = compose(background, [square_hand()], np.random.default_rng(seed),
+                    CompositeSettings(**values))[0]
+    ys, xs = np.nonzero(np.all(image == RED, axis=-1))
+    return max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
+
+
+def test_close_ups_take_the_close_up_size():
+    sides = {pasted_side(seed, close_up_prob=1.0) for seed in range(5)}
+    assert all(abs(side - 0.8 * HEIGHT) <= TOL for side in sides), sides
+
+
+def test_without_close_ups_every_hand_keeps_hand_size():
+    sides = {pasted_side(seed, close_up_prob=0.0) for seed in range(20)}
+    assert all(abs(side - 0.2 * HEIGHT) <= TOL for side in sides), sides
+
+
+def test_close_ups_come_with_their_probability():
+    draws = 400
+    sides = [pasted_side(seed, close_up_prob=0.25) for seed in range(draws)]
+    close = sum(abs(side - 0.8 * HEIGHT) <= TOL for side in sides)
+    small = sum(abs(side - 0.2 * HEIGHT) <= TOL for side in sides)
+    assert close + small == draws
+    # Binomial(400, 0.25): mean 100, sd ~8.7; 5 sd either side
+    assert 56 <= close <= 144, close
+
+
+def test_close_up_settings_are_read_and_checked():
+    cfg = get_cfg()
+    add_hands_config(cfg)
+    assert cfg.HANDS.COMPOSITE.CLOSE_UP_PROB == 0.0  # off unless asked for
+    cfg.HANDS.COMPOSITE.CLOSE_UP_PROB = 0.1
+    cfg.HANDS.COMPOSITE.CLOSE_UP_SIZE = [0.5, 0.9]
+    settings = settings_from_cfg(cfg)
+    assert (settings.close_up_prob, settings.close_up_size) == (0.1, (0.5, 0.9))
+    with pytest.raises(CompositeConfigError, match="CLOSE_UP_PROB"):
+        CompositeSettings(close_up_prob=1.5)
+    with pytest.raises(CompositeConfigError, match="CLOSE_UP_SIZE"):
+        CompositeSettings(close_up_size=(0.9, 0.6))
