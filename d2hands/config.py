@@ -127,7 +127,7 @@ def add_composite_config(cfg: CN) -> None:
     c.NEGATIVE_PROB = 0.1  # share of composites with no hand at all
     c.HAND_SIZE = [0.15, 0.6]  # longer side of a hand's box, as a fraction of the image height
     c.CLOSE_UP_PROB = 0.0  # per paste (hands and distractors): size from CLOSE_UP_SIZE instead
-    c.CLOSE_UP_SIZE = [0.6, 0.95]
+    c.CLOSE_UP_SIZE = [0.6, 0.95]  # like HAND_SIZE: a box's longer side / the image height
     c.ROTATION = [-90.0, 90.0]  # degrees
     c.FLIP_PROB = 0.5
     c.OUTSIDE = 0.3  # at most this fraction of a hand's box may lie outside the frame

@@ -50,8 +50,8 @@ WHOLE_MORE = 15.0
 # large_hands: the largest pasted cut-out's box (hands and distractors alike), as a fraction
 # of the canvas height (default 0.6)
 LARGE_HANDS = 0.9
-# close_ups: the share of pastes drawn from the close-up size range (its default, 0.6-0.95),
-# so that the small and medium hands keep their share (large_hands widened the range instead)
+# close_ups: the share of pastes drawn from the close-up size range (its default, 0.6-0.95);
+# every other size loses a tenth of its share, where large_hands' wider range took 40%
 CLOSE_UPS = 0.1
 MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
 

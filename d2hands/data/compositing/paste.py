@@ -35,9 +35,10 @@ def placement(cut: Cutout, rng: np.random.Generator, s: CompositeSettings,
               height: int, width: int) -> np.ndarray:
     """The 2x3 affine that scales, rotates and places a cut-out on a ``height x width`` canvas.
 
-    The hand (its label's box) gets a longer side of ``HAND_SIZE`` x the canvas height (of
-    ``CLOSE_UP_SIZE`` with ``CLOSE_UP_PROB``), a rotation from ``ROTATION``, and a centre that
-    keeps at most ``OUTSIDE`` of its rotated box outside the frame on either axis.
+    The hand (its label's box) gets a longer side of ``HAND_SIZE`` x the canvas height (or
+    ``CLOSE_UP_SIZE``, with probability ``CLOSE_UP_PROB``), a rotation from ``ROTATION``, and
+    a centre that keeps at most ``OUTSIDE`` of its rotated box outside the frame on either
+    axis.
     """
     x, y, box_w, box_h = box_of(cut.label if cut.label.any() else cut.alpha > 0.5)
     centre = (x + (box_w - 1) / 2.0, y + (box_h - 1) / 2.0)
@@ -58,9 +59,10 @@ def placement(cut: Cutout, rng: np.random.Generator, s: CompositeSettings,
 def paste_size(rng: np.random.Generator, s: CompositeSettings) -> tuple[float, float]:
     """The size range of one paste: ``CLOSE_UP_SIZE`` with ``CLOSE_UP_PROB``, else ``HAND_SIZE``.
 
-    Close-ups are a second range drawn now and then rather than a wider one, so the small and
-    medium hands keep their share. Without close-ups no random number is drawn, so the other
-    rows' composites stay as they were.
+    Close-ups are a second range drawn now and then rather than a wider one, so every other
+    size loses only ``CLOSE_UP_PROB`` of its share (widening ``HAND_SIZE`` from 0.6 to 0.9
+    takes 40% of the small hands'). Without close-ups no random number is drawn, so
+    composites made without them stay as they were.
     """
     if s.close_up_prob > 0 and rng.random() < s.close_up_prob:
         return s.close_up_size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from ...errors import HandsError
@@ -70,9 +71,18 @@ def composited_datasets(cfg) -> set[str]:
 
 
 def _pair(value, name: str, kind=float) -> tuple:
-    if len(value) != 2:
-        raise CompositeConfigError(f"HANDS.COMPOSITE.{name} is [low, high], got {list(value)!r}")
-    return kind(value[0]), kind(value[1])
+    """``[low, high]`` of finite numbers as a tuple of ``kind``, or a message naming the key."""
+    try:
+        if len(value) != 2:
+            raise ValueError
+        pair = kind(value[0]), kind(value[1])
+    except (TypeError, ValueError, OverflowError):
+        raise CompositeConfigError(f"HANDS.COMPOSITE.{name} is [low, high] (two numbers), got "
+                                   f"{value!r}") from None
+    if not all(math.isfinite(v) for v in pair):
+        raise CompositeConfigError(f"HANDS.COMPOSITE.{name} needs finite numbers, got "
+                                   f"{list(pair)}")
+    return pair
 
 
 def settings_from_cfg(cfg) -> CompositeSettings:
@@ -113,10 +123,10 @@ def _problems(s: CompositeSettings) -> list[str]:
         problems.append(f"HANDS_PER_IMAGE needs 0 <= min <= max, got [{low}, {high}]")
     if min(s.size) < 16:
         problems.append(f"SIZE (height, width) must be at least 16 px each, got {list(s.size)}")
-    for name in ("hand_size", "close_up_size"):
+    for name in ("hand_size", "close_up_size"):  # a box's longer side / the image height
         low, high = getattr(s, name)
-        if not 0 < low <= high:
-            problems.append(f"{name.upper()} needs 0 < low <= high, got {[low, high]}")
+        if not 0 < low <= high <= 1:
+            problems.append(f"{name.upper()} needs 0 < low <= high <= 1, got {[low, high]}")
     if not 0.0 <= s.outside < 0.5:
         problems.append(f"OUTSIDE is the largest share of a hand outside the frame, in [0, 0.5),"
                         f" got {s.outside}")

@@ -1,0 +1,109 @@
+"""The protocol's rows: each builds on the row it names and changes only what it says."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "experiments"))
+
+import protocol  # noqa: E402
+
+
+def trailing_opts(args: list[str]) -> list[str]:
+    """The trailing ``KEY VALUE`` opts of a row's ``repetitive_train.py`` arguments."""
+    return args[args.index("DATALOADER.NUM_WORKERS"):]
+
+
+def test_the_negatives_rows_register_and_train_on_their_sets(tmp_path):
+    import protocol_rows
+    import pytest
+
+    from d2hands.engine import build_cfg
+
+    hard = protocol_rows.row_args("hard_negatives", tmp_path, 3000, 0)
+    entries = dict((name, rest) for name, *rest in json.loads(
+        hard[hard.index("DATASETS.REGISTER") + 1]))
+    assert entries["real20_neg"] == entries["real20"]
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(hard), freeze=False)
+    assert list(cfg.HANDS.HARD_NEGATIVES.DATASETS) == ["real20_neg"]
+    assert "real20_neg" in cfg.DATASETS.TRAIN
+
+    mined = protocol_rows.row_args("mined", tmp_path, 3000, 1)
+    entries = dict((name, rest) for name, *rest in json.loads(
+        mined[mined.index("DATASETS.REGISTER") + 1]))
+    assert entries["mined"][0] == str(tmp_path / "mined" / "whole_real_s1" / "annotations.json")
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(mined), freeze=False)
+    assert "mined" in cfg.DATASETS.TRAIN and not cfg.DATALOADER.FILTER_EMPTY_ANNOTATIONS
+    with pytest.raises(ValueError, match="20 real photos only"):
+        protocol_rows.row_args("mined", tmp_path, 3000, 1, photos=5)
+
+
+def test_the_mined_row_needs_its_teacher(tmp_path):
+    import pytest
+
+    with pytest.raises(SystemExit, match="whole_real seed 2's model"):
+        protocol.mine(tmp_path, 2, tmp_path / "commands.sh")
+
+
+def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
+    import protocol_rows
+
+    from d2hands.engine import build_cfg
+
+    args = protocol_rows.row_args("held", tmp_path, 3000, 0)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert "photo" not in cfg.DATASETS.TRAIN and "photo_held" in cfg.DATASETS.TRAIN
+    assert cfg.HANDS.SUBSET_DATASET == "photo_held"
+    assert list(cfg.HANDS.COMPOSITE.DATASETS) == ["photo_held", "real20"]
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
+    entries = {name: rest for name, *rest in cfg.DATASETS.REGISTER}
+    assert entries["photo_held"][0] == str(tmp_path / "photo_held" / "annotations.json")
+
+
+def test_the_whole_more_row_changes_only_the_whole_photos_share(tmp_path):
+    import protocol_rows
+
+    shapes = protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 1)
+    more = protocol_rows.row_args("whole_more", tmp_path, 3000, 1)
+    changed = [(a, b) for a, b in zip(shapes, more, strict=True) if a != b]
+    assert changed == [('[["real20", 10.0], ["real20_comp", 5.0]]',
+                        '[["real20", 10.0], ["real20_comp", 15.0]]')]
+
+
+def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
+    import protocol_rows
+
+    from d2hands.engine import build_cfg
+
+    args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.HAND_SIZE) == [0.15, 0.9]
+    assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
+
+
+def test_the_close_ups_row_adds_a_tenth_of_close_up_pastes(tmp_path):
+    import protocol_rows
+
+    from d2hands.engine import build_cfg
+
+    args = protocol_rows.row_args("close_ups", tmp_path, 3000, 0)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert cfg.HANDS.COMPOSITE.CLOSE_UP_PROB == 0.1
+    assert list(cfg.HANDS.COMPOSITE.CLOSE_UP_SIZE) == [0.6, 0.95]  # the row's label says so
+    assert list(cfg.HANDS.COMPOSITE.HAND_SIZE) == [0.15, 0.6]  # the others' sizes as before
+    assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
+
+
+def test_held_renders_of_another_probability_are_refused(tmp_path):
+    import protocol_data
+    import pytest
+
+    (tmp_path / "photo_held").mkdir()
+    (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.5}))
+    protocol_data.check_held_renders(tmp_path)
+    (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.3}))
+    with pytest.raises(SystemExit, match="another --held-objects"):
+        protocol_data.check_held_renders(tmp_path)
