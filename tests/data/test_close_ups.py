@@ -94,9 +94,15 @@ def test_without_close_ups_no_random_number_is_drawn():
     assert rng.bit_generator.state == state
 
 
-def test_close_up_settings_are_read_and_checked():
+def hands_cfg():
+    """A detectron2 config with the d2hands keys at their defaults."""
     cfg = get_cfg()
     add_hands_config(cfg)
+    return cfg
+
+
+def test_close_up_settings_are_read_and_checked():
+    cfg = hands_cfg()
     assert cfg.HANDS.COMPOSITE.CLOSE_UP_PROB == 0.0  # off unless asked for
     cfg.HANDS.COMPOSITE.CLOSE_UP_PROB = 0.1
     cfg.HANDS.COMPOSITE.CLOSE_UP_SIZE = [0.5, 0.9]
@@ -112,8 +118,7 @@ def test_close_up_settings_are_read_and_checked():
 
 @pytest.mark.parametrize("value", [[0.6], ["a", "b"], [[0.6], [0.9]], [0.6, float("inf")]])
 def test_a_size_that_is_not_two_finite_numbers_is_refused_by_name(value):
-    cfg = get_cfg()
-    add_hands_config(cfg)
+    cfg = hands_cfg()
     cfg.HANDS.COMPOSITE.CLOSE_UP_SIZE = value
     with pytest.raises(CompositeConfigError, match="CLOSE_UP_SIZE"):
         settings_from_cfg(cfg)

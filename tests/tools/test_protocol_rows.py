@@ -6,10 +6,16 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
+from d2hands.engine import build_cfg
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "experiments"))
 
 import protocol  # noqa: E402
+import protocol_data  # noqa: E402
+import protocol_rows  # noqa: E402
 
 
 def trailing_opts(args: list[str]) -> list[str]:
@@ -18,11 +24,6 @@ def trailing_opts(args: list[str]) -> list[str]:
 
 
 def test_the_negatives_rows_register_and_train_on_their_sets(tmp_path):
-    import protocol_rows
-    import pytest
-
-    from d2hands.engine import build_cfg
-
     hard = protocol_rows.row_args("hard_negatives", tmp_path, 3000, 0)
     entries = dict((name, rest) for name, *rest in json.loads(
         hard[hard.index("DATASETS.REGISTER") + 1]))
@@ -42,17 +43,11 @@ def test_the_negatives_rows_register_and_train_on_their_sets(tmp_path):
 
 
 def test_the_mined_row_needs_its_teacher(tmp_path):
-    import pytest
-
     with pytest.raises(SystemExit, match="whole_real seed 2's model"):
         protocol.mine(tmp_path, 2, tmp_path / "commands.sh")
 
 
 def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
-    import protocol_rows
-
-    from d2hands.engine import build_cfg
-
     args = protocol_rows.row_args("held", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert "photo" not in cfg.DATASETS.TRAIN and "photo_held" in cfg.DATASETS.TRAIN
@@ -64,8 +59,6 @@ def test_the_held_row_trains_on_renders_that_hold_things(tmp_path):
 
 
 def test_the_whole_more_row_changes_only_the_whole_photos_share(tmp_path):
-    import protocol_rows
-
     shapes = protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 1)
     more = protocol_rows.row_args("whole_more", tmp_path, 3000, 1)
     changed = [(a, b) for a, b in zip(shapes, more, strict=True) if a != b]
@@ -74,10 +67,6 @@ def test_the_whole_more_row_changes_only_the_whole_photos_share(tmp_path):
 
 
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
-    import protocol_rows
-
-    from d2hands.engine import build_cfg
-
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert list(cfg.HANDS.COMPOSITE.HAND_SIZE) == [0.15, 0.9]
@@ -85,10 +74,6 @@ def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_pa
 
 
 def test_the_close_ups_row_adds_a_tenth_of_close_up_pastes(tmp_path):
-    import protocol_rows
-
-    from d2hands.engine import build_cfg
-
     args = protocol_rows.row_args("close_ups", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert cfg.HANDS.COMPOSITE.CLOSE_UP_PROB == 0.1
@@ -98,9 +83,6 @@ def test_the_close_ups_row_adds_a_tenth_of_close_up_pastes(tmp_path):
 
 
 def test_held_renders_of_another_probability_are_refused(tmp_path):
-    import protocol_data
-    import pytest
-
     (tmp_path / "photo_held").mkdir()
     (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.5}))
     protocol_data.check_held_renders(tmp_path)
