@@ -44,6 +44,10 @@ def add_hands_config(cfg: CN) -> None:
         HANDS.FLIP_TTA: test-time augmentation for Mask R-CNN (detectron2's
             ``GeneralizedRCNNWithTTA`` at the test size, with a horizontal flip): boxes of both
             passes merged by NMS, masks averaged; about twice the inference time.
+        HANDS.SUPPRESS_CONTAINED: a hand whose mask lies at least this fraction inside the
+            masks of higher-scoring hands is dropped (a second detection or a fragment of a
+            hand that box NMS kept); 0 (default): off. Every model-running tool and the ONNX
+            and TorchScript runtimes apply it; see docs/METRICS.md.
         HANDS.EVAL_SCORE_THRESH: deprecated spelling of ``HANDS.SCORE_THRESH``; where set
             (not None) it still wins, with a note in the log.
         HANDS.EVAL_IOU_THRESH: minimum mask IoU of a prediction matched to a hand (default
@@ -84,6 +88,7 @@ def add_hands_config(cfg: CN) -> None:
     cfg.HANDS.SCORE_THRESH = DEFAULT_SCORE_THRESH
     cfg.HANDS.EVAL_SCORE_THRESH = None  # deprecated: HANDS.SCORE_THRESH
     cfg.HANDS.FLIP_TTA = False  # Mask R-CNN: also predict on the mirrored image and merge
+    cfg.HANDS.SUPPRESS_CONTAINED = 0.0  # drop hands lying this much inside higher-scored ones
     cfg.HANDS.EVAL_IOU_THRESH = 0.5
     cfg.HANDS.TRAINABLE_REGEX = ""
     cfg.HANDS.PARTIAL_WEIGHTS = False

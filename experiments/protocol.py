@@ -52,6 +52,8 @@ from protocol_rows import (  # noqa: E402
 from synth_to_real import PY, REAL, ROOT, run, score_mediapipe  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
+from protocol_reuse import EVAL_ONLY, reuse_run  # noqa: E402  (needs d2hands on the path)
+
 from d2hands.evaluation.report import write_atomic  # noqa: E402
 
 HELD_OUT = ("own25", "fist100", "multi")
@@ -84,6 +86,8 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
         print(f"{name}: recorded in {shown(record)}, skipped", flush=True)
         return
     run_dir = out / "runs" / name
+    if row in EVAL_ONLY:
+        reuse_run(out, row, seed, photos)
     manifest = run_dir / "manifest.json"
     state = json.loads(manifest.read_text()) if manifest.exists() else {}
     started = time.time()

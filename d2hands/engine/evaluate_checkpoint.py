@@ -141,7 +141,8 @@ def evaluate_checkpoint(config_file: str, weights: str,
         run_inference(cfg, model, name, evaluator=evaluator)
     settings = {"config_file": os.fspath(config_file), "weights": os.fspath(weights),
                 "dataset": None if name == EVAL_DATASET else name,
-                "min_size_test": int(cfg.INPUT.MIN_SIZE_TEST)}
+                "min_size_test": int(cfg.INPUT.MIN_SIZE_TEST),
+                "suppress_contained": float(cfg.HANDS.get("SUPPRESS_CONTAINED", 0.0))}
     if isinstance(source, CocoSource):
         settings["ground_truth"] = os.fspath(source.json_path)
     if isinstance(source, ImagesSource):

@@ -11,6 +11,7 @@ from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
 
 from ..errors import ConfigError, ModelLoadError, UnsafeFileError
+from .contained import SuppressContained, contained_fraction
 from .safe_checkpoint import read_checkpoint
 
 MAX_NAMED = 3
@@ -143,7 +144,7 @@ def load_checked(checkpointer, weights: str, checkpointables=None, partial: bool
     return extra
 
 
-def load_model(cfg, weights: str | os.PathLike):
+def load_model(cfg, weights: str | os.PathLike, postprocess: bool = True):
     """Build the model of ``cfg`` and load trained weights, refusing partial loads.
 
     Every tool that runs a trained model (evaluation, video, ``train_net --eval-only``, the
@@ -153,6 +154,9 @@ def load_model(cfg, weights: str | os.PathLike):
         cfg: The model's config.
         weights: A checkpoint file (``.pth`` or detectron2 ``.pkl``) or a URL detectron2 can
             fetch.
+        postprocess: Wrap the network in what the config asks for at test time
+            (``HANDS.FLIP_TTA``, ``HANDS.SUPPRESS_CONTAINED``); False: the plain network
+            (an export, whose runtime does the rest).
 
     Returns:
         The model in eval mode.
@@ -174,7 +178,12 @@ def load_model(cfg, weights: str | os.PathLike):
     model = build_model(cfg)
     load_checked(DetectionCheckpointer(model), weights)
     model.eval()
-    return with_flip_tta(cfg, model) if cfg.HANDS.get("FLIP_TTA", False) else model
+    if not postprocess:
+        return model
+    fraction = contained_fraction(cfg)
+    if cfg.HANDS.get("FLIP_TTA", False):
+        model = with_flip_tta(cfg, model)
+    return SuppressContained(model, fraction).eval() if fraction > 0 else model
 
 
 def with_flip_tta(cfg, model):

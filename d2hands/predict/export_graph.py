@@ -21,6 +21,7 @@ from torch import nn
 
 from ..config import score_threshold
 from ..io_utils import write_bytes_atomic
+from ..modeling.contained import contained_fraction
 from ..modeling.loading import load_model
 from ..runtime.exported import FORMAT_VERSION, METADATA_KEY
 from ..runtime.image_ops import chw_float, resize_shortest_edge
@@ -38,6 +39,7 @@ def model_metadata(cfg, kind: str) -> dict:
     if kind == "instance":
         meta["mask_threshold"] = 0.5  # detectron2's paste_masks_in_image threshold
         meta["min_score_thresh"] = float(cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST)
+        meta["suppress_contained"] = contained_fraction(cfg)
     else:
         unet = cfg.MODEL.UNET
         meta.update(mask_threshold=float(unet.MASK_THRESHOLD),
@@ -75,8 +77,7 @@ def traced_module(cfg, weights: str, sample: np.ndarray) -> tuple[nn.Module, tup
         sample: a BGR image to trace with (any image with the model's input size works).
 
     """
-    model = load_model(cfg, weights)
-    model.eval()
+    model = load_model(cfg, weights, postprocess=False)
     rgb = sample[:, :, ::-1] if cfg.INPUT.FORMAT == "RGB" else sample
     resized = resize_shortest_edge(np.ascontiguousarray(rgb), cfg.INPUT.MIN_SIZE_TEST,
                                    cfg.INPUT.MAX_SIZE_TEST)

@@ -141,6 +141,7 @@ class ExportedPredictor:
             keep = scores >= self.score_thresh  # before pasting: most detections score low
             hands = instance_hands(boxes[keep], scores[keep], masks[keep], resized.shape[:2],
                                    (height, width), meta["mask_threshold"])
+            hands = hands.without_contained(float(meta.get("suppress_contained", 0.0)))
         else:
             hands = self._semantic(resized, height, width)
         return hands.above(self.score_thresh)

@@ -47,6 +47,39 @@ class Hands:
         instances = None if self.instances is None else self.instances[keep.tolist()]
         return Hands(self.masks[keep], self.boxes[keep], self.scores[keep], instances)
 
+    def without_contained(self, fraction: float) -> Hands:
+        """These hands less those that lie mostly inside higher-scoring ones.
+
+        A hand whose mask has at least ``fraction`` of its pixels inside the union of the
+        higher-scoring hands kept before it is dropped: a second detection of a hand already
+        found, or a fragment of it (a finger, the palm), which box NMS lets through because
+        the boxes differ. Hands are taken highest score first, so a score threshold applied
+        before or after gives the same hands.
+
+        Args:
+            fraction: in (0, 1]; 0 keeps every hand.
+
+        Returns:
+            The kept hands (order kept).
+
+        """
+        if fraction <= 0 or len(self) < 2:
+            return self
+        order = np.argsort(-self.scores, kind="stable")
+        union = np.zeros(self.image_size, bool)
+        keep = np.ones(len(self), bool)
+        for k in order:
+            mask = self.masks[k]
+            area = int(mask.sum())
+            if area and np.count_nonzero(mask & union) >= fraction * area:
+                keep[k] = False
+            else:
+                union |= mask
+        if keep.all():
+            return self
+        instances = None if self.instances is None else self.instances[keep.tolist()]
+        return Hands(self.masks[keep], self.boxes[keep], self.scores[keep], instances)
+
     def to_instances(self):
         """The hands as a detectron2 ``Instances`` (made from the arrays when not kept)."""
         if self.instances is not None:

@@ -63,6 +63,24 @@ def test_exported_mask_rcnn_masks_match_pytorch_on_real_photos(real_data, defaul
 
 
 @pytest.mark.slow
+def test_an_export_drops_contained_hands_like_the_pytorch_model(real_data, default_exports):
+    from d2hands import HandsPredictor
+
+    exported = HandsPredictor.from_exported(default_exports["onnx"], score_thresh=0.3)
+    assert exported.exported.metadata["suppress_contained"] == 0.0  # the config's default
+    exported.exported.metadata["suppress_contained"] = 0.5  # as an export with the key stores
+    eager = HandsPredictor.default(["HANDS.SUPPRESS_CONTAINED", "0.5"], score_thresh=0.3)
+    plain = HandsPredictor.from_exported(default_exports["onnx"], score_thresh=0.3)
+    dropped = 0
+    for image in real_photos(real_data, 3):
+        want, got = eager(image), exported(image)
+        assert len(got) == len(want)
+        np.testing.assert_allclose(got.scores, want.scores, atol=1e-4)
+        dropped += len(plain(image)) - len(got)
+    assert dropped >= 1
+
+
+@pytest.mark.slow
 def test_the_onnx_path_imports_neither_torch_nor_detectron2(real_data, default_exports):
     photo = sorted((real_data / "own_hands_50" / "images").glob("*.jpg"))[0]
     code = ("import sys, cv2; from d2hands.runtime import ExportedPredictor; "

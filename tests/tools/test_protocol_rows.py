@@ -89,3 +89,34 @@ def test_held_renders_of_another_probability_are_refused(tmp_path):
     (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.3}))
     with pytest.raises(SystemExit, match="another --held-objects"):
         protocol_data.check_held_renders(tmp_path)
+
+
+def test_an_eval_only_row_reuses_its_source_run_with_its_own_options(tmp_path):
+    import protocol_reuse
+
+    source = tmp_path / "runs" / "distractor_shapes_s1"
+    source.mkdir(parents=True)
+    weights = str(source / "session_01" / "model_final.pth")
+    (source / "manifest.json").write_text(json.dumps({
+        "config_file": protocol_rows.CONFIG, "opts": ["SEED", "1"], "best_session": 1,
+        "final_weights": weights, "score_thresh": 0.8, "validation": ["val5", "valcomp"],
+        "test_size": {"session": 1, "min": 320, "max": 544},
+        "sessions": [{"index": k, "status": "done", "final_weights": weights,
+                      "val": {"hands/F1": 0.5}, "val_on": ["val5", "valcomp"]}
+                     for k in (0, 1)]}))
+    protocol_reuse.reuse_run(tmp_path, "contained", 1, 20)
+    made = json.loads((tmp_path / "runs" / "contained_s1" / "manifest.json").read_text())
+    assert made["opts"] == ["SEED", "1", "HANDS.SUPPRESS_CONTAINED", "0.6"]
+    assert [s["final_weights"] for s in made["sessions"]] == [weights, weights]
+    # chosen again with the option on: no earlier choice or validation is carried over
+    assert not {"best_session", "score_thresh", "validation", "test_size"} & set(made)
+    assert not any({"val", "val_on"} & set(s) for s in made["sessions"])
+    assert protocol_rows.row_args("contained", tmp_path, 3000, 1) == protocol_rows.row_args(
+        "distractor_shapes", tmp_path, 3000, 1)
+
+
+def test_an_eval_only_row_without_its_trained_source_is_one_error_line(tmp_path):
+    import protocol_reuse
+
+    with pytest.raises(SystemExit, match="--rows distractor_shapes --seeds 2 first"):
+        protocol_reuse.reuse_run(tmp_path, "contained", 2, 20)
