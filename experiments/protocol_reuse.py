@@ -21,6 +21,9 @@ EVAL_ONLY = {
     # 0.6: the best mean of val5 + valcomp's best-threshold F1 over 0.5-0.9, distractor_shapes
     # seeds 0-2 (docs/RESULTS.md, levers)
     "contained": ("distractor_shapes", ["HANDS.SUPPRESS_CONTAINED", "0.6"]),
+    # flip test-time augmentation, its threshold chosen with it on (measured before at the
+    # distractors row's threshold only)
+    "flip": ("distractor_shapes", ["HANDS.FLIP_TTA", "True"]),
 }
 # What a session, and the run, were chosen with: chosen again with the row's options.
 SESSION_CHOICE = ("val", "val_on", "val_thresholds", "val_history")

@@ -38,6 +38,8 @@ ROWS = {
                  "0.6-0.95 of the image height",
     "contained": "distractor_shapes' trained runs, scored with HANDS.SUPPRESS_CONTAINED 0.6 "
                  "(hands inside higher-scoring hands dropped; nothing trained)",
+    "flip": "distractor_shapes' trained runs, scored with flip test-time augmentation "
+            "(HANDS.FLIP_TTA; nothing trained)",
     "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
@@ -107,7 +109,7 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
                 "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
-    if row == "contained":  # trains nothing: distractor_shapes' weights (protocol_reuse.py)
+    if row in ("contained", "flip"):  # train nothing: distractor_shapes' weights (protocol_reuse)
         return row_args("distractor_shapes", out, steps, seed)
     if row == "distractor_shapes":  # distractors lost fists; a skin blob looks like a fist
         return [*row_args("distractors", out, steps, seed), "HANDS.COMPOSITE.DISTRACTOR_KINDS",
