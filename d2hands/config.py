@@ -46,7 +46,7 @@ def add_hands_config(cfg: CN) -> None:
             passes merged by NMS, masks averaged; about twice the inference time.
         HANDS.SUPPRESS_CONTAINED: a hand whose mask lies at least this fraction inside the
             masks of higher-scoring hands is dropped (a second detection or a fragment of a
-            hand that box NMS kept); 0 (default): off. Every model-running tool and the ONNX
+            hand that box NMS kept); 0.0 (default): off. Every model-running tool and the ONNX
             and TorchScript runtimes apply it; see docs/METRICS.md.
         HANDS.EVAL_SCORE_THRESH: deprecated spelling of ``HANDS.SCORE_THRESH``; where set
             (not None) it still wins, with a note in the log.

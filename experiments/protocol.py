@@ -87,7 +87,7 @@ def train_and_score(out: Path, row: str, seed: int, steps: int, log: Path,
         return
     run_dir = out / "runs" / name
     if row in EVAL_ONLY:
-        reuse_run(out, row, seed, photos)
+        reuse_run(out, row, seed, photos, run_dir)
     manifest = run_dir / "manifest.json"
     state = json.loads(manifest.read_text()) if manifest.exists() else {}
     started = time.time()
@@ -149,7 +149,9 @@ def write_record(path: Path, out: Path, name: str, row: str, seed: int, steps: i
         "wall_seconds": round(seconds),
         # wall_seconds counts only this invocation; a resumed run's training cost is the sum of
         # its finished sessions (a session killed mid-way restarts and counts its last try).
-        "train_seconds": round(sum(s.get("wall_time_s", 0) for s in manifest.get("sessions", []))),
+        "train_seconds": 0 if "reuses" in manifest else round(
+            sum(s.get("wall_time_s", 0) for s in manifest.get("sessions", []))),
+        "reuses": manifest.get("reuses"),  # an eval-only row: whose weights it scored
         "held_out": {held: json.loads(((evals or out / "eval" / name) / held / "metrics.json")
                                       .read_text()) for held in HELD_OUT},
     }

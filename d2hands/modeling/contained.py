@@ -27,7 +27,7 @@ def contained_fraction(cfg) -> float:
     value = cfg.get("HANDS", {}).get("SUPPRESS_CONTAINED", 0.0)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
             math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ConfigError(f"HANDS.SUPPRESS_CONTAINED must be a number in [0, 1] (0: off), "
+        raise ConfigError(f"HANDS.SUPPRESS_CONTAINED must be a number in [0, 1] (0.0: off), "
                           f"got {value!r}")
     return float(value)
 

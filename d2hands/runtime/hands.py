@@ -69,12 +69,16 @@ class Hands:
         union = np.zeros(self.image_size, bool)
         keep = np.ones(len(self), bool)
         for k in order:
-            mask = self.masks[k]
-            area = int(mask.sum())
-            if area and np.count_nonzero(mask & union) >= fraction * area:
+            rows, cols = np.flatnonzero(self.masks[k].any(axis=1)), None
+            if not len(rows):
+                continue  # an empty mask covers nothing and is kept
+            cols = np.flatnonzero(self.masks[k][rows[0]:rows[-1] + 1].any(axis=0))
+            window = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the mask's extent
+            mask, covered = self.masks[k][window], union[window]
+            if np.count_nonzero(mask & covered) >= fraction * np.count_nonzero(mask):
                 keep[k] = False
             else:
-                union |= mask
+                covered |= mask
         if keep.all():
             return self
         instances = None if self.instances is None else self.instances[keep.tolist()]

@@ -117,3 +117,12 @@ def test_a_fraction_outside_0_to_1_is_refused_by_name(tmp_path):
         HandsPredictor.from_config(str(ROOT / "d2hands" / "model_zoo" / "hands_default.yaml"),
                                    str(ROOT / "d2hands" / "model_zoo" / "hands_default.pth"),
                                    ["HANDS.SUPPRESS_CONTAINED", "1.5"])
+
+
+def test_an_export_stores_the_option():
+    from d2hands.engine import build_cfg
+    from d2hands.predict.export_graph import model_metadata
+
+    cfg = build_cfg(str(ROOT / "d2hands" / "model_zoo" / "hands_default.yaml"),
+                    ["HANDS.SUPPRESS_CONTAINED", "0.6"])
+    assert model_metadata(cfg, "instance")["suppress_contained"] == 0.6

@@ -104,7 +104,9 @@ def test_an_eval_only_row_reuses_its_source_run_with_its_own_options(tmp_path):
         "sessions": [{"index": k, "status": "done", "final_weights": weights,
                       "val": {"hands/F1": 0.5}, "val_on": ["val5", "valcomp"]}
                      for k in (0, 1)]}))
+    before = (source / "manifest.json").read_text()
     protocol_reuse.reuse_run(tmp_path, "contained", 1, 20)
+    assert (source / "manifest.json").read_text() == before  # the source is never written
     made = json.loads((tmp_path / "runs" / "contained_s1" / "manifest.json").read_text())
     assert made["opts"] == ["SEED", "1", "HANDS.SUPPRESS_CONTAINED", "0.6"]
     assert [s["final_weights"] for s in made["sessions"]] == [weights, weights]
@@ -114,9 +116,21 @@ def test_an_eval_only_row_reuses_its_source_run_with_its_own_options(tmp_path):
     assert protocol_rows.row_args("contained", tmp_path, 3000, 1) == protocol_rows.row_args(
         "distractor_shapes", tmp_path, 3000, 1)
 
+    # a target made with other options is not scored as if it had this row's
+    target = tmp_path / "runs" / "contained_s1" / "manifest.json"
+    target.write_text(target.read_text().replace('"0.6"', '"0.7"'))
+    with pytest.raises(SystemExit, match="made with other options or weights"):
+        protocol_reuse.reuse_run(tmp_path, "contained", 1, 20)
+
 
 def test_an_eval_only_row_without_its_trained_source_is_one_error_line(tmp_path):
     import protocol_reuse
 
     with pytest.raises(SystemExit, match="--rows distractor_shapes --seeds 2 first"):
+        protocol_reuse.reuse_run(tmp_path, "contained", 2, 20)
+
+    broken = tmp_path / "runs" / "distractor_shapes_s2"
+    broken.mkdir(parents=True)
+    (broken / "manifest.json").write_text("{not json")
+    with pytest.raises(SystemExit, match="is not valid JSON"):
         protocol_reuse.reuse_run(tmp_path, "contained", 2, 20)
