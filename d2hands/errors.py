@@ -25,3 +25,7 @@ class ConfigError(HandsError):
 
 class UnsafeFileError(HandsError):
     """A file asks to run code when read (a YAML python tag, a pickled callable); never run."""
+
+
+class TrainingDiverged(HandsError):
+    """Training's losses or predicted boxes became Inf/NaN; the last checkpoint is kept."""

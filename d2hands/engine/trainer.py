@@ -11,6 +11,7 @@ from detectron2.engine import DefaultTrainer, hooks
 from detectron2.utils import comm
 
 from ..data.replication import build_replicated_train_loader
+from ..errors import TrainingDiverged
 from ..evaluation.inference import build_hands_evaluator
 from ..io_utils import write_bytes_atomic
 from ..modeling.loading import load_checked
@@ -117,12 +118,24 @@ class HandsTrainer(DefaultTrainer):
         """
         try:
             results = super().train()
+        except FloatingPointError as exc:  # detectron2's "Training has diverged" / NaN loss
+            raise TrainingDiverged(self._diverged_message(exc)) from None
         except TrainingStopped:
             if self.cfg.TEST.EVAL_PERIOD > 0 and self.cfg.DATASETS.TEST:
                 self._last_eval_results = self.test(self.cfg, self.model)
             results = None
         finish_checkpoints(self.cfg.OUTPUT_DIR, self.cfg.HANDS.KEEP_TRAINING_STATE)
         return results
+
+    def _diverged_message(self, exc: FloatingPointError) -> str:
+        last = self.checkpointer.get_checkpoint_file() if self.checkpointer.has_checkpoint() \
+            else None
+        kept = (f"its last checkpoint, {last}, is kept: run the command again to resume from "
+                "it (train_net.py with --resume; repetitive_train.py resumes by itself), or"
+                if last else "no checkpoint was written yet:")
+        return (f"training diverged at iteration {self.iter} ({str(exc).splitlines()[0]}); "
+                f"{kept} lower SOLVER.BASE_LR, raise SOLVER.WARMUP_ITERS or set "
+                "SOLVER.CLIP_GRADIENTS.ENABLED True")
 
     @classmethod
     def build_optimizer(cls, cfg, model):

@@ -139,3 +139,20 @@ def test_unregistered_name_is_a_clear_error(tmp_path):
         capture_output=True, text=True, env=tool_env(), timeout=300)
     assert result.returncode == 2
     assert "nowhere" in result.stderr and "DATASETS.REGISTER" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_diverged_training_is_one_line_and_keeps_its_checkpoint(toy_sets, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "train_net.py"), "--config-file", TINY,
+         *dataset_opts(toy_sets, 1.0), "SOLVER.BASE_LR", "1e12", "SOLVER.WARMUP_ITERS", "0",
+         "SOLVER.MAX_ITER", "30", "SOLVER.CHECKPOINT_PERIOD", "1", "TEST.EVAL_PERIOD", "0",
+         "OUTPUT_DIR", str(tmp_path)],
+        capture_output=True, text=True, env=tool_env(), timeout=600)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: training diverged at iteration "), line
+    assert "SOLVER.BASE_LR" in line
+    kept = sorted(tmp_path.glob("model_*.pth"))
+    assert kept and str(kept[-1]) in line  # the resume point it names exists
