@@ -41,6 +41,7 @@ from protocol_data import (  # noqa: E402  (shared steps)
 )
 from protocol_rows import (  # noqa: E402
     CONFIG,
+    EVAL_ONLY,
     MINE_SCORE,
     NO_REAL_ROWS,
     ROWS,
@@ -52,7 +53,7 @@ from protocol_rows import (  # noqa: E402
 from synth_to_real import PY, REAL, ROOT, run, score_mediapipe  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from protocol_reuse import EVAL_ONLY, reuse_run  # noqa: E402  (needs d2hands on the path)
+from protocol_reuse import reuse_run  # noqa: E402  (needs d2hands on the path)
 
 from d2hands.evaluation.report import write_atomic  # noqa: E402
 

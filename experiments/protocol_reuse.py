@@ -12,21 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from protocol_rows import run_name
+from protocol_rows import EVAL_ONLY, run_name
 
 from d2hands.errors import UsageError
 from d2hands.evaluation.report import write_atomic
 from d2hands.repetitive.manifest import load_manifest
 
-# row -> (the row whose trained run it scores, the KEY VALUE opts it adds at test time)
-EVAL_ONLY = {
-    # 0.6: the best mean of val5 + valcomp's best-threshold F1 over 0.5-0.9, distractor_shapes
-    # seeds 0-2 (docs/RESULTS.md, levers)
-    "contained": ("distractor_shapes", ["HANDS.SUPPRESS_CONTAINED", "0.6"]),
-    # flip test-time augmentation, its threshold chosen with it on (measured before at the
-    # distractors row's threshold only)
-    "flip": ("distractor_shapes", ["HANDS.FLIP_TTA", "True"]),
-}
 # What a session, and the run, were chosen with: chosen again with the row's options.
 SESSION_CHOICE = ("val", "val_on", "val_thresholds", "val_history")
 RUN_CHOICE = ("best_session", "final_weights", "score_thresh", "select", "select_metric",

@@ -49,6 +49,16 @@ ROWS = {
 NO_REAL_ROWS = ("synthetic", "synthetic_fast", "mediapipe")
 # Rows built on another row's trained model at the same seed (20 photos only).
 TEACHERS = {"mined": "whole_real"}
+# Rows that train nothing (experiments/protocol_reuse.py): row -> (the row whose trained run
+# it scores, the KEY VALUE opts it adds at test time).
+EVAL_ONLY = {
+    # 0.6: the best mean of val5 + valcomp's best-threshold F1 over 0.5-0.9, distractor_shapes
+    # seeds 0-2 (docs/RESULTS.md, levers)
+    "contained": ("distractor_shapes", ["HANDS.SUPPRESS_CONTAINED", "0.6"]),
+    # flip test-time augmentation, its threshold chosen with it on (measured before at the
+    # distractors row's threshold only)
+    "flip": ("distractor_shapes", ["HANDS.FLIP_TTA", "True"]),
+}
 # whole_more: real20 kept whole x15, so that whole photos are ~40% of a session's images, not ~18%
 WHOLE_MORE = 15.0
 # large_hands: the largest pasted cut-out's box (hands and distractors alike), as a fraction
@@ -109,8 +119,8 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
                 "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
-    if row in ("contained", "flip"):  # train nothing: distractor_shapes' weights (protocol_reuse)
-        return row_args("distractor_shapes", out, steps, seed)
+    if row in EVAL_ONLY:  # trains nothing: the weights are its source row's (protocol_reuse)
+        return row_args(EVAL_ONLY[row][0], out, steps, seed)
     if row == "distractor_shapes":  # distractors lost fists; a skin blob looks like a fist
         return [*row_args("distractors", out, steps, seed), "HANDS.COMPOSITE.DISTRACTOR_KINDS",
                 '["blob", "silhouette"]']

@@ -26,6 +26,7 @@ from ..evaluation.overlays import render_worst_overlays
 from ..evaluation.pipeline import Evaluation, analyse_errors
 from ..evaluation.report import write_outputs
 from ..io_utils import write_json_atomic
+from ..modeling.contained import contained_fraction
 from ..modeling.loading import load_model
 from .setup import build_cfg
 
@@ -142,7 +143,7 @@ def evaluate_checkpoint(config_file: str, weights: str,
     settings = {"config_file": os.fspath(config_file), "weights": os.fspath(weights),
                 "dataset": None if name == EVAL_DATASET else name,
                 "min_size_test": int(cfg.INPUT.MIN_SIZE_TEST),
-                "suppress_contained": float(cfg.HANDS.get("SUPPRESS_CONTAINED", 0.0))}
+                "suppress_contained": contained_fraction(cfg)}
     if isinstance(source, CocoSource):
         settings["ground_truth"] = os.fspath(source.json_path)
     if isinstance(source, ImagesSource):

@@ -41,7 +41,10 @@ class Hands:
 
     def above(self, score_thresh: float) -> Hands:
         """The hands scoring at least ``score_thresh`` (order kept)."""
-        keep = self.scores >= score_thresh
+        return self._kept(self.scores >= score_thresh)
+
+    def _kept(self, keep: np.ndarray) -> Hands:
+        """The hands where ``keep`` (bool, one per hand) is true, order kept."""
         if keep.all():
             return self
         instances = None if self.instances is None else self.instances[keep.tolist()]
@@ -69,7 +72,7 @@ class Hands:
         union = np.zeros(self.image_size, bool)
         keep = np.ones(len(self), bool)
         for k in order:
-            rows, cols = np.flatnonzero(self.masks[k].any(axis=1)), None
+            rows = np.flatnonzero(self.masks[k].any(axis=1))
             if not len(rows):
                 continue  # an empty mask covers nothing and is kept
             cols = np.flatnonzero(self.masks[k][rows[0]:rows[-1] + 1].any(axis=0))
@@ -79,10 +82,7 @@ class Hands:
                 keep[k] = False
             else:
                 covered |= mask
-        if keep.all():
-            return self
-        instances = None if self.instances is None else self.instances[keep.tolist()]
-        return Hands(self.masks[keep], self.boxes[keep], self.scores[keep], instances)
+        return self._kept(keep)
 
     def to_instances(self):
         """The hands as a detectron2 ``Instances`` (made from the arrays when not kept)."""
