@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 from dataclasses import dataclass
 
+from synth.option_values import (
+    OptionError,
+    check_background,
+    check_writable,
+    fraction,
+    hand_size,
+    number,
+    resolution,
+    value_range,
+)
 from synth.pose import DEFAULT_SEED, DEFAULT_STEP, STRUCTURES, axis_values
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".tif", ".tiff")
 DEFAULT_SAMPLES = {"workbench": 1, "cycles": 8, "eevee": 16}
 WORKBENCH_AA = (0, 1, 5, 8, 11, 16, 32)
-
-
-class OptionError(ValueError):
-    """A bad command-line value; the message is shown as ``error: <message>``."""
 
 
 @dataclass
@@ -136,106 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _number(text: str, name: str, kind=float, low=None, high=None):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise OptionError(f"{name} must be a {kind.__name__}, got {text!r}") from None
-    if not math.isfinite(value):
-        raise OptionError(f"{name} must be a finite number, got {text}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise OptionError(f"{name} must be in [{low}, {high}], got {text}")
-    return value
-
-
-def _range(text: str, name: str, low: float, high: float) -> tuple:
-    parts = text.split(",")
-    if len(parts) not in (1, 2):
-        raise OptionError(f"{name} takes V or LO,HI, got {text!r}")
-    values = [_number(p, name, float, low, high) for p in parts]
-    if len(values) == 1:
-        values *= 2
-    if values[0] > values[1]:
-        raise OptionError(f"{name}: LO must not exceed HI, got {text!r}")
-    return tuple(values)
-
-
-def _hand_size(text: str | None) -> tuple:
-    if text is None:
-        return ()
-    low, high = _range(text, "--hand-size", -float("inf"), float("inf"))
-    if not 0 < low <= high <= 1:
-        raise OptionError(f"--hand-size must lie in (0, 1], got {text!r}")
-    return low, high
-
-
-def _fraction(text: str, name: str) -> tuple:
-    try:
-        k, n = (int(p) for p in text.split("/"))
-    except ValueError:
-        raise OptionError(f"{name} must look like K/N, got {text!r}") from None
-    if n < 1 or not 0 <= k < n:
-        raise OptionError(f"{name} needs N >= 1 and 0 <= K < N, got {text!r}")
-    return k, n
-
-
-def _resolution(text: str) -> tuple:
-    try:
-        w, h = (int(p) for p in text.lower().split("x"))
-    except ValueError:
-        raise OptionError(f"--resolution must look like 1280x720, got {text!r}") from None
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise OptionError(f"--resolution sides must be in [16, 8192], got {text!r}")
-    return w, h
-
-
-def _check_background(value: str) -> str:
-    if value in ("white", "procedural"):
-        return value
-    if not os.path.isdir(value):
-        raise OptionError(f"--background must be white, procedural or a folder, got {value!r}")
-    if not background_files(value):
-        raise OptionError(f"--background folder {value!r} holds no images "
-                          f"({', '.join(IMAGE_EXTENSIONS)}) that can be read")
-    return os.path.abspath(value)
-
-
-# First bytes of each format (TGA has no signature: any non-empty file passes).
-_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
-               ".jpeg": (b"\xff\xd8\xff",), ".bmp": (b"BM",),
-               ".tif": (b"II*\x00", b"MM\x00*"), ".tiff": (b"II*\x00", b"MM\x00*"),
-               ".tga": (b"",)}
-
-
-def _looks_like_image(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        return False
-    signatures = _SIGNATURES[os.path.splitext(path)[1].lower()]
-    return len(head) > 0 and any(head.startswith(sig) for sig in signatures)
-
-
-def background_files(folder: str) -> list[str]:
-    """Sorted image files directly inside ``folder`` whose first bytes are those of an image."""
-    return sorted(p for p in (os.path.join(folder, f) for f in os.listdir(folder)
-                              if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith("."))
-                  if _looks_like_image(p))
-
-
-def check_writable(out: str) -> None:
-    """Create ``out`` if needed and prove it is writable; raise OptionError otherwise."""
-    try:
-        os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, f".write-test-{os.getpid()}")
-        with open(probe, "wb") as f:
-            f.write(b"ok")
-        os.remove(probe)
-    except OSError as exc:
-        raise OptionError(f"cannot write to --output-dir {out!r}: {exc.strerror or exc}") from None
-
-
 def parse_options(argv: list[str]) -> Options:
     """Parse and validate the command line.
 
@@ -253,7 +157,7 @@ def parse_options(argv: list[str]) -> Options:
     if a.preset not in PRESETS:
         raise OptionError(f"unknown --preset {a.preset!r}; choose photo or paper")
     preset = PRESETS[a.preset]
-    held_objects = _number(a.held_objects, "--held-objects", float, 0.0, 1.0)
+    held_objects = number(a.held_objects, "--held-objects", float, 0.0, 1.0)
     if a.preset == "paper":
         for key in ("view", "hand_size", "hands_per_image"):
             if getattr(a, key) is not None:
@@ -282,7 +186,7 @@ def parse_options(argv: list[str]) -> Options:
     bad = [s for s in structures if s not in STRUCTURES]
     if not structures or bad:
         raise OptionError(f"--structures takes {', '.join(STRUCTURES)}, got {a.structures!r}")
-    step = _number(a.step, "--step", float, 0.01, 360)
+    step = number(a.step, "--step", float, 0.01, 360)
     try:
         axis_values(step)
     except ValueError as exc:
@@ -290,7 +194,7 @@ def parse_options(argv: list[str]) -> Options:
     engine = a.engine.lower()
     if engine not in DEFAULT_SAMPLES:
         raise OptionError(f"unknown --engine {a.engine!r}; choose workbench, cycles or eevee")
-    samples = DEFAULT_SAMPLES[engine] if a.samples is None else _number(
+    samples = DEFAULT_SAMPLES[engine] if a.samples is None else number(
         a.samples, "--samples", int, 0, 4096)
     if engine == "workbench" and samples not in WORKBENCH_AA:
         raise OptionError(f"workbench --samples must be one of {WORKBENCH_AA}, got {samples}")
@@ -301,22 +205,22 @@ def parse_options(argv: list[str]) -> Options:
         raise OptionError(f"--rle must be compressed or list, got {a.rle!r}")
     opts = Options(
         out=os.path.abspath(a.out), structures=structures, step=step,
-        resolution=_resolution(a.resolution), engine=engine, samples=samples,
-        limit=_number(a.limit, "--limit", int, 0), shard=_fraction(a.shard, "--shard"),
-        seed=_number(a.seed, "--seed", int, 0, 2**31 - 1), image_format=image_format,
-        png_level=_number(a.png_level, "--png-level", int, 0, 9),
-        jpeg_quality=_number(a.jpeg_quality, "--jpeg-quality", int, 1, 100),
-        background=_check_background(a.background),
-        skin_tone=_range(a.skin_tone, "--skin-tone", 0.0, 1.0),
-        light_jitter=_number(a.light_jitter, "--light-jitter", float, 0.0, 180.0),
-        scale_range=_range(a.scale_range, "--scale-range", 0.1, 10.0),
-        left_hand_prob=_number(a.left_hand_prob, "--left-hand-prob", float, 0.0, 1.0),
-        workers=_number(a.workers, "--workers", int, 1, 64), rle=a.rle,
+        resolution=resolution(a.resolution), engine=engine, samples=samples,
+        limit=number(a.limit, "--limit", int, 0), shard=fraction(a.shard, "--shard"),
+        seed=number(a.seed, "--seed", int, 0, 2**31 - 1), image_format=image_format,
+        png_level=number(a.png_level, "--png-level", int, 0, 9),
+        jpeg_quality=number(a.jpeg_quality, "--jpeg-quality", int, 1, 100),
+        background=check_background(a.background),
+        skin_tone=value_range(a.skin_tone, "--skin-tone", 0.0, 1.0),
+        light_jitter=number(a.light_jitter, "--light-jitter", float, 0.0, 180.0),
+        scale_range=value_range(a.scale_range, "--scale-range", 0.1, 10.0),
+        left_hand_prob=number(a.left_hand_prob, "--left-hand-prob", float, 0.0, 1.0),
+        workers=number(a.workers, "--workers", int, 1, 64), rle=a.rle,
         contact_sheet=os.path.abspath(a.contact_sheet) if a.contact_sheet else None,
-        quiet=a.quiet, worker=_fraction(a.worker, "--worker"), keep_rgba=a.keep_rgba,
-        hide_forearm=a.hide_forearm, sequence=_number(a.sequence, "--sequence", int, 0, 10**6),
+        quiet=a.quiet, worker=fraction(a.worker, "--worker"), keep_rgba=a.keep_rgba,
+        hide_forearm=a.hide_forearm, sequence=number(a.sequence, "--sequence", int, 0, 10**6),
         preset=a.preset, mask_extent=a.mask_extent, forearm=a.forearm, view=a.view,
-        hand_size=_hand_size(a.hand_size), hands_per_image=a.hands_per_image,
+        hand_size=hand_size(a.hand_size), hands_per_image=a.hands_per_image,
         held_objects=held_objects)
     if opts.sequence:
         opts = dataclasses.replace(opts, structures=("L11",))

@@ -23,7 +23,7 @@ from synth.joblist import select_jobs
 from synth.keypoints import coco_keypoints
 from synth.labels import instance_mask
 from synth.layout import draw_layout
-from synth.options import OptionError, background_files
+from synth.option_values import OptionError, background_files
 from synth.pose import FIELD_INDEX
 from synth.props import draw_held_objects
 from synth.randomize import fit_background, frame_params, procedural_background, skin_colour
@@ -127,7 +127,8 @@ def render_jobs(opts, jobs, progress: Progress | None) -> int:
     todo = [j for j in jobs if not records.is_done(opts.out, j, opts.image_format)]
     if not todo:
         return 0
-    from synth.scene import BlenderImageIO, HandScene  # bpy from here on
+    from synth.blender_io import BlenderImageIO  # bpy from here on
+    from synth.scene import HandScene
 
     scene = HandScene(opts.resolution, opts.engine, opts.samples, photo=opts.photo)
     scene.set_forearm_visible(not opts.hide_forearm)

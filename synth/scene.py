@@ -1,4 +1,4 @@
-"""Blender scene for the synthetic hands: camera, white world, shadowless light, render engine.
+"""The render scene of the synthetic hands: rigs, per-frame pose, light, renders and masks.
 
 The scene is built once per process; each frame only re-poses the rigs and changes a few
 properties, renders, and reads the RGBA result back through an uncompressed TGA in /dev/shm.
@@ -21,28 +21,13 @@ from mathutils import Matrix, Vector
 from mathutils.bvhtree import BVHTree
 
 from synth import camera as cam_model
+from synth.blender_io import fast_tmp_dir
 from synth.hand_model import apply_pose, build_hand, set_photo_shape, set_skin_colour
 from synth.imageio import read_tga, remove_quietly
 from synth.keypoints import KEYPOINT_BONES
 from synth.labels import ID_COLOURS
 from synth.prop_model import build_props, hold
-
-ENGINES = {"workbench": "BLENDER_WORKBENCH", "cycles": "CYCLES", "eevee": "BLENDER_EEVEE"}
-
-
-def _engine_id(engine: str) -> str:
-    ident = ENGINES[engine]
-    if engine == "eevee" and (4, 2, 0) <= bpy.app.version < (5, 0, 0):
-        ident = "BLENDER_EEVEE_NEXT"
-    return ident
-
-
-def _set_first(obj, names, value) -> None:
-    """Set the first attribute in ``names`` that ``obj`` has (API names moved between versions)."""
-    for name in names:
-        if hasattr(obj, name):
-            setattr(obj, name, value)
-            return
+from synth.scene_setup import add_camera, add_key_light, configure_render, mask_scene
 
 
 class HandScene:
@@ -63,9 +48,9 @@ class HandScene:
         self.resolution = resolution
         self.engine = engine
         self.photo = photo
-        self._configure_render(samples)
-        self._configure_camera()
-        self._configure_light()
+        configure_render(self.scene, engine, resolution, samples)
+        self.camera = add_camera(self.scene, resolution, photo)
+        self.light = add_key_light(self.scene)
         self.rig = build_hand(photo=photo, name="R" if photo else "")
         self.rigs = {"right": self.rig}
         if photo:
@@ -80,87 +65,8 @@ class HandScene:
             if photo:
                 rig["props"] = build_props(rig["armature"], "R" if side == "right" else "L")
         self._masks = None
-        fd, self._tmp = tempfile.mkstemp(suffix=".tga", dir=_fast_tmp_dir())
+        fd, self._tmp = tempfile.mkstemp(suffix=".tga", dir=fast_tmp_dir())
         os.close(fd)
-
-    def _configure_render(self, samples: int) -> None:
-        sc, r = self.scene, self.scene.render
-        r.engine = _engine_id(self.engine)
-        r.resolution_x, r.resolution_y = self.resolution
-        r.resolution_percentage = 100
-        r.film_transparent = True
-        r.dither_intensity = 0.0
-        r.use_compositing = False
-        r.use_sequencer = False
-        settings = r.image_settings
-        settings.file_format = "TARGA_RAW"
-        settings.color_mode = "RGBA"
-        vs = sc.view_settings
-        vs.view_transform = "Standard"
-        vs.look = "None"
-        vs.exposure = 0.0
-        vs.gamma = 1.0
-        sc.display_settings.display_device = "sRGB"
-        world = bpy.data.worlds.new("World")
-        world.color = (1.0, 1.0, 1.0)
-        sc.world = world
-        if self.engine == "workbench":
-            aa = {0: "OFF", 1: "OFF", 5: "5", 8: "8", 11: "11", 16: "16", 32: "32"}
-            sc.display.render_aa = aa[int(samples)]
-            sh = sc.display.shading
-            sh.light = "STUDIO"
-            sh.color_type = "MATERIAL"
-            sh.show_shadows = False
-            sh.show_cavity = False
-            sh.show_object_outline = False
-            sh.show_specular_highlight = True
-            sh.use_world_space_lighting = True
-        elif self.engine == "cycles":
-            sc.cycles.device = "CPU"
-            sc.cycles.samples = max(1, int(samples))
-            sc.cycles.use_denoising = False
-            _set_first(sc.cycles, ("use_adaptive_sampling",), False)
-            sc.cycles.seed = 0
-            world.use_nodes = True
-            bg = world.node_tree.nodes.get("Background")
-            bg.inputs["Color"].default_value = (0.55, 0.55, 0.55, 1.0)
-        else:
-            sc.eevee.taa_render_samples = max(1, int(samples))
-            _set_first(sc.eevee, ("use_shadows",), False)
-
-    def _configure_camera(self) -> None:
-        w, h = self.resolution
-        data = bpy.data.cameras.new("Camera")
-        data.sensor_fit = "VERTICAL" if h <= w else "HORIZONTAL"
-        data.sensor_height = data.sensor_width = 24.0
-        data.lens = cam_model.lens_mm(24.0)
-        data.clip_start = cam_model.CLIP_START
-        data.clip_end = 10.0
-        obj = bpy.data.objects.new("Camera", data)
-        self.scene.collection.objects.link(obj)
-        self.scene.camera = obj
-        self.camera = obj
-        if self.photo:
-            from synth.layout import FOCAL_PHOTO
-
-            data.lens = FOCAL_PHOTO * 24.0 / 2.0
-            data.clip_end = 30.0
-            self.scene.render.use_border = self.scene.render.use_crop_to_border = True
-            obj.location = (0.0, 0.0, 0.0)
-            obj.rotation_euler = (0.0, 0.0, 0.0)
-        else:
-            self.set_scale(1.0)
-
-    def _configure_light(self) -> None:
-        data = bpy.data.lights.new("Key", "SUN")
-        data.energy = 3.0
-        _set_first(data, ("use_shadow",), False)
-        if hasattr(data, "cycles") and hasattr(data.cycles, "cast_shadow"):
-            data.cycles.cast_shadow = False  # Blender 3.x
-        obj = bpy.data.objects.new("Key", data)
-        self.scene.collection.objects.link(obj)
-        obj.rotation_euler = (math.radians(20.0), math.radians(-15.0), 0.0)
-        self.light = obj
 
     def set_scale(self, scale: float) -> None:
         """Move the camera so the hand appears ``scale`` times its default size."""
@@ -291,7 +197,9 @@ class HandScene:
         out = np.zeros((h, w), np.uint8)
         if box is None:
             return out
-        masks = self._mask_scene()
+        if self._masks is None:
+            self._masks = mask_scene(self.scene, self.resolution)
+        masks = self._masks
         r = masks.render
         x0, y0, x1, y1 = box
         r.border_min_x, r.border_max_x = x0 / w, x1 / w
@@ -302,33 +210,6 @@ class HandScene:
         ch, cw = crop.shape[:2]
         out[y0:y0 + ch, x0:x0 + cw] = decode_ids(crop)
         return out
-
-    def _mask_scene(self):
-        if self._masks is None:
-            masks = bpy.data.scenes.new("Masks")
-            for obj in self.scene.collection.objects:
-                if obj.type in ("MESH", "ARMATURE"):
-                    masks.collection.objects.link(obj)
-            masks.camera = self.camera
-            r = masks.render
-            r.engine = "BLENDER_WORKBENCH"
-            r.resolution_x, r.resolution_y = self.resolution
-            r.resolution_percentage = 100
-            r.film_transparent = True
-            r.dither_intensity = 0.0
-            r.use_compositing = r.use_sequencer = False
-            r.image_settings.file_format = "TARGA_RAW"
-            r.image_settings.color_mode = "RGBA"
-            r.use_border = r.use_crop_to_border = True
-            masks.view_settings.view_transform = "Standard"
-            masks.view_settings.look = "None"
-            masks.display_settings.display_device = "sRGB"
-            masks.display.render_aa = "OFF"
-            sh = masks.display.shading
-            sh.light, sh.color_type, sh.show_specular_highlight = "FLAT", "OBJECT", False
-            sh.show_shadows = sh.show_cavity = sh.show_object_outline = False
-            self._masks = masks
-        return self._masks
 
     def keypoints(self, side: str) -> object:
         """The 21 hand keypoints of one rig: (21, 4) rows of (x, y, depth, self-occluded).
@@ -364,53 +245,3 @@ class HandScene:
     def close(self) -> None:
         """Remove the temporary file."""
         remove_quietly(self._tmp)
-
-
-def _fast_tmp_dir() -> str:
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-
-
-class BlenderImageIO:
-    """Image files that need Blender's codecs: JPEG output and background images."""
-
-    def __init__(self):
-        self._jpeg = None
-        self._cache: dict[str, object] = {}
-
-    def write_jpeg(self, path: str, rgb, quality: int) -> None:
-        """Atomically write an (H, W, 3) uint8 image as JPEG."""
-        import numpy as np
-
-        h, w = rgb.shape[:2]
-        if self._jpeg is None or tuple(self._jpeg.size) != (w, h):
-            self._jpeg = bpy.data.images.new("jpeg-out", w, h, alpha=False)
-        rgba = np.ones((h, w, 4), np.float32)
-        rgba[..., :3] = rgb[::-1] / np.float32(255.0)
-        self._jpeg.pixels.foreach_set(rgba.ravel())
-        tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}.jpg")
-        settings = bpy.context.scene.render.image_settings
-        old = settings.file_format, settings.color_mode, settings.quality
-        settings.file_format, settings.color_mode, settings.quality = "JPEG", "RGB", quality
-        try:
-            self._jpeg.save_render(tmp, scene=bpy.context.scene)
-        finally:
-            settings.file_format, settings.color_mode, settings.quality = old
-        os.replace(tmp, path)
-
-    def read_rgb(self, path: str):
-        """Load an image file as (H, W, 3) uint8, row 0 at the top (cached, 32 files)."""
-        import numpy as np
-
-        if path not in self._cache:
-            img = bpy.data.images.load(path, check_existing=False)
-            w, h = img.size
-            px = np.empty(w * h * img.channels, np.float32)
-            img.pixels.foreach_get(px)
-            px = px.reshape(h, w, img.channels)[::-1]
-            if img.channels < 3:
-                px = np.repeat(px[..., :1], 3, axis=2)
-            bpy.data.images.remove(img)
-            if len(self._cache) >= 32:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[path] = (np.clip(px[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8)
-        return self._cache[path]
