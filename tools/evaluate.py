@@ -18,7 +18,10 @@ opt); mask folders are converted as tools/prepare_real.py does. Writes OUT/predi
 Model-free mode (scores any model's output)::
 
     python tools/evaluate.py --predictions RESULTS.json --coco GT.json --output-dir OUT \
-        [--image-root DIR]
+        [--image-root DIR] [--suppress-contained F]
+
+``--suppress-contained F`` first drops the predictions lying at least F inside higher-scoring
+ones, as a model run with ``HANDS.SUPPRESS_CONTAINED F`` does.
 
 Both write OUT/metrics.json, OUT/per_image.csv and, with --save-vis K, OUT/vis/*.png, and print
 a table. Invalid input: one ``error: ...`` line on stderr, exit status 2, nothing written.
@@ -46,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_argument_group("predictions to score (model-free mode)")
     source.add_argument("--predictions", metavar="RESULTS.json",
                         help="COCO results list (image_id, category_id, segmentation, score)")
+    source.add_argument("--suppress-contained", type=float, default=0.0, metavar="F",
+                        help="first drop every prediction whose mask lies at least F (0-1) "
+                        "inside higher-scoring ones of its image, as a model run with "
+                        "HANDS.SUPPRESS_CONTAINED F does (default: 0, off)")
     add_model_arguments(parser, default_model=False, exported=False)  # model-free: 0.7
     data = parser.add_argument_group("ground truth")
     data.add_argument("--coco", metavar="JSON", help="COCO ground-truth JSON")
@@ -97,6 +104,10 @@ def _check_model_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
     if args.predictions is not None:
         parser.error("--predictions scores a results file; it does not go with "
                      "--run or --config-file/--weights")
+    if args.suppress_contained:
+        parser.error("--suppress-contained filters a results file (--predictions); a model "
+                     f"takes the config option instead: HANDS.SUPPRESS_CONTAINED "
+                     f"{args.suppress_contained}")
     _use_run(args)
     if not args.config_file or not args.weights:
         parser.error("model mode needs --run DIR, or both --config-file CFG and --weights W")
@@ -142,6 +153,9 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str
             parser.error(f"{(extra or args.opts)[0]} needs a model: --config-file/--weights")
         if args.save_vis and not args.image_root:
             parser.error("--save-vis needs --image-root DIR (the images to draw on)")
+        if not 0.0 <= args.suppress_contained <= 1.0:  # also false for nan
+            parser.error(f"--suppress-contained must be in [0, 1] (0: off), "
+                         f"got {args.suppress_contained}")
     if args.masks is not None and args.images is None:
         parser.error("--masks goes with --images DIR")
     if args.boxes is not None and args.images is None:
@@ -220,6 +234,7 @@ def run_predictions_mode(args: argparse.Namespace) -> int:
         image_root=args.image_root,
         stream=None if args.quiet else sys.stdout,
         errors=args.errors,
+        suppress_contained=args.suppress_contained,
     )
     if not args.quiet:
         print(f"\nwrote {os.path.join(args.output, 'metrics.json')} and per_image.csv")

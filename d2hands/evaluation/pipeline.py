@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from ..defaults import DEFAULT_SCORE_THRESH
 from .coco_ap import coco_ap
+from .contained_results import check_contained_fraction, without_contained
 from .error_analysis import error_cases, summarize_errors
 from .error_report import error_files, format_errors
 from .errors import EvaluationInputError
@@ -114,6 +115,7 @@ def compute_metrics(
     score_thresh: float = DEFAULT_SCORE_THRESH,
     iou_thresh: float = 0.5,
     with_coco: bool = True,
+    suppress_contained: float = 0.0,
 ) -> Evaluation:
     """Compute COCO AP, hand metrics and pixel metrics without writing anything.
 
@@ -125,6 +127,9 @@ def compute_metrics(
             uses every prediction).
         iou_thresh: Minimum mask IoU of a hand match.
         with_coco: Also run COCOeval (``metrics["coco"]`` is ``{}`` otherwise).
+        suppress_contained: First drop the predictions lying at least this fraction inside
+            higher-scoring ones of their image, as ``HANDS.SUPPRESS_CONTAINED`` does in a
+            model (0: off; see :mod:`d2hands.evaluation.contained_results`).
 
     Returns:
         The metrics and per-image results.
@@ -134,6 +139,7 @@ def compute_metrics(
 
     """
     check_thresholds(score_thresh, iou_thresh)
+    check_contained_fraction(suppress_contained)
     gt = load_ground_truth(gt)
     if isinstance(results, list) and all(isinstance(p, Prediction) for p in results):
         predictions = list(results)
@@ -142,6 +148,8 @@ def compute_metrics(
                 raise EvaluationInputError(f"prediction {k}: image_id {p.image_id!r} is unknown")
     else:
         predictions = load_results(results, gt)
+    given = len(predictions)
+    predictions = without_contained(predictions, suppress_contained)
     images = score_images(gt, predictions, score_thresh, iou_thresh)
     metrics = {
         "coco": coco_ap(gt, predictions) if with_coco else {},
@@ -160,6 +168,9 @@ def compute_metrics(
             "class_agnostic": True,
         },
     }
+    if suppress_contained > 0:
+        metrics["settings"].update(suppress_contained=suppress_contained,
+                                   num_predictions_contained=given - len(predictions))
     return Evaluation(metrics, images)
 
 
@@ -187,6 +198,7 @@ def evaluate_results(
     stream: TextIO | None = sys.stdout,
     with_coco: bool = True,
     errors: bool = False,
+    suppress_contained: float = 0.0,
 ) -> Evaluation:
     """Evaluate predictions and write ``metrics.json``, ``per_image.csv`` and overlays.
 
@@ -206,6 +218,8 @@ def evaluate_results(
         with_coco: Also compute COCO AP.
         errors: Also classify every false detection and miss (``metrics["errors"]``,
             ``errors/``; see :mod:`d2hands.evaluation.error_analysis`).
+        suppress_contained: Drop the predictions lying at least this fraction inside
+            higher-scoring ones first (0: off; see ``compute_metrics``).
 
     Returns:
         The evaluation.
@@ -215,7 +229,8 @@ def evaluate_results(
         OSError: If writing the outputs fails.
 
     """
-    evaluation = compute_metrics(gt, results, score_thresh, iou_thresh, with_coco)
+    evaluation = compute_metrics(gt, results, score_thresh, iou_thresh, with_coco,
+                                 suppress_contained)
     overlays = []
     if save_vis > 0 and out_dir is not None:
         if image_root is None:

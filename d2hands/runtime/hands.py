@@ -68,21 +68,7 @@ class Hands:
         """
         if fraction <= 0 or len(self) < 2:
             return self
-        order = np.argsort(-self.scores, kind="stable")
-        union = np.zeros(self.image_size, bool)
-        keep = np.ones(len(self), bool)
-        for k in order:
-            rows = np.flatnonzero(self.masks[k].any(axis=1))
-            if not len(rows):
-                continue  # an empty mask covers nothing and is kept
-            cols = np.flatnonzero(self.masks[k][rows[0]:rows[-1] + 1].any(axis=0))
-            window = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the mask's extent
-            mask, covered = self.masks[k][window], union[window]
-            if np.count_nonzero(mask & covered) >= fraction * np.count_nonzero(mask):
-                keep[k] = False
-            else:
-                covered |= mask
-        return self._kept(keep)
+        return self._kept(~contained(self.masks, self.scores, fraction))
 
     def to_instances(self):
         """The hands as a detectron2 ``Instances`` (made from the arrays when not kept)."""
@@ -130,3 +116,36 @@ class Hands:
                             "segmentation": {"size": rle["size"],
                                              "counts": rle["counts"].decode("ascii")}})
         return results
+
+
+def contained(masks: np.ndarray, scores: np.ndarray, fraction: float) -> np.ndarray:
+    """Which masks lie at least ``fraction`` inside the union of higher-scoring kept ones.
+
+    Masks are taken highest score first (ties in the given order); one that is not contained
+    joins the union, one that is does not. An empty mask is never contained.
+
+    Args:
+        masks: ``N x H x W`` bool.
+        scores: ``N`` scores.
+        fraction: in (0, 1]; 0 marks none.
+
+    Returns:
+        ``N`` bool, true for the contained masks (those :meth:`Hands.without_contained` drops).
+
+    """
+    dropped = np.zeros(len(scores), bool)
+    if fraction <= 0 or len(scores) < 2:
+        return dropped
+    union = np.zeros(masks.shape[1:], bool)
+    for k in np.argsort(-np.asarray(scores), kind="stable"):
+        rows = np.flatnonzero(masks[k].any(axis=1))
+        if not len(rows):
+            continue  # an empty mask covers nothing and is kept
+        cols = np.flatnonzero(masks[k][rows[0]:rows[-1] + 1].any(axis=0))
+        window = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # the mask's extent
+        mask, covered = masks[k][window], union[window]
+        if np.count_nonzero(mask & covered) >= fraction * np.count_nonzero(mask):
+            dropped[k] = True
+        else:
+            covered |= mask
+    return dropped
