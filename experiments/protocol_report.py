@@ -3,7 +3,7 @@
     python experiments/protocol_report.py [--records docs/results/protocol/3000steps]
     python experiments/protocol_report.py --table zoo        # docs/MODEL_ZOO.md's table
     python experiments/protocol_report.py --table headline   # the README's table
-    python experiments/protocol_report.py --table photos [--row distractor_shapes]  # photo curve
+    python experiments/protocol_report.py --table photos [--row distractor_shapes,contained]
     python experiments/protocol_report.py --run runs/protocol --table unet
 
 The recipe tables come from the committed records of ``experiments/protocol.py`` (one JSON per
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,8 @@ SPEED = {"mask_rcnn": "105 / 147", "synthetic_fast": "58 / 94", "mediapipe": "23
 # The best recipe measured (docs/RESULTS.md, "Which targets hold"): the README's first row and
 # the real-photo curve's recipe.
 BEST_RECIPE = "distractor_shapes"
+# The curve's recipes: the best one, and the same weights with HANDS.SUPPRESS_CONTAINED.
+PHOTO_ROWS = (BEST_RECIPE, "contained")
 HEADLINE = {BEST_RECIPE: "best recipe so far: renders + real x10, composited, copy-paste, "
                          "scale jitter, real photos also whole, non-hand shapes pasted alike",
             "real": "real photos only (20 train + 5 val)",
@@ -155,18 +158,20 @@ def headline_table(records: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def photos_table(records: Path, row: str = BEST_RECIPE) -> str:
-    """The real-photo curve (issue 36): ``row`` and real-only at 0, 5, 10 and 20 real photos.
+def photos_table(records: Path, rows: str | Sequence[str] = PHOTO_ROWS) -> str:
+    """The real-photo curve (issue 36): ``rows`` and real-only at 0, 5, 10 and 20 real photos.
 
-    0 photos is the ``synthetic`` row (renders on procedural backgrounds); fewer than 20 are
-    the ``--real-photos`` records (``<row>_p<N>_s<seed>``). Cells without records show ``-``.
+    0 photos is the ``synthetic`` row (renders on procedural backgrounds), shown once; fewer
+    than 20 are the ``--real-photos`` records (``<row>_p<N>_s<seed>``). Cells without records
+    show ``-``.
     """
     sets = " / ".join(SHORT[h] for h in HELD_OUT)
     lines = [f"| real photos | recipe | seeds | hands F1 ({sets}) | pixel F1 ({sets}) |",
              "|" + " --- |" * 5]
-    for recipe in (row, "real"):
+    recipes = [rows] if isinstance(rows, str) else list(rows)
+    for k, recipe in enumerate([*recipes, "real"]):
         for photos in (0, 5, 10, 20):
-            if photos == 0 and recipe == "real":
+            if photos == 0 and (k > 0 or recipe == "real"):
                 continue
             name = "synthetic" if photos == 0 else recipe if photos == 20 else \
                 f"{recipe}_p{photos}"
@@ -204,15 +209,18 @@ def main() -> None:
                         default="recipes",
                         help="the recipe rows of issue 14, the U-Net rows (unet_table.py), the "
                              "model zoo's table, the README's, or the real-photo curve")
-    parser.add_argument("--row", default=BEST_RECIPE, help="--table photos: the recipe")
+    parser.add_argument("--row", default=",".join(PHOTO_ROWS),
+                        help="--table photos: the recipes, comma-separated (default: %(default)s)")
     parser.add_argument("--write", action="store_true",
                         help="zoo/headline/photos: write the table into docs/MODEL_ZOO.md / "
                              "README.md / docs/RESULTS.md")
     args = parser.parse_args()
-    if args.row not in ROWS:
-        sys.exit(f"error: --row {args.row} is not a protocol row; choose from {', '.join(ROWS)}")
+    recipes = args.row.split(",")
+    unknown = [row for row in recipes if row not in ROWS]
+    if unknown:
+        sys.exit(f"error: --row {unknown[0]} is not a protocol row; choose from {', '.join(ROWS)}")
     if args.table in ("zoo", "headline", "photos"):
-        table_text = (photos_table(Path(args.records), args.row) if args.table == "photos" else
+        table_text = (photos_table(Path(args.records), recipes) if args.table == "photos" else
                       (zoo_table if args.table == "zoo" else headline_table)(Path(args.records)))
         if args.write:
             write_between_markers(TARGETS[args.table], table_text, args.table)

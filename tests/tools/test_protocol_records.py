@@ -178,6 +178,10 @@ def test_a_fewer_photos_record_says_so_and_leaves_the_full_record_alone(tmp_path
     curve = protocol_report.photos_table(records, "whole_real").splitlines()
     assert "| 5 | `whole_real_p5` | 1 | 0.5 / 0.4 / 0.3 | 0.25 / 0.2 / 0.15 |" in curve
     assert "| 20 | `whole_real` | 0 | - / - / - | - / - / - |" in curve
+    both = protocol_report.photos_table(records, ["whole_real", "contained"]).splitlines()
+    assert [line.split(" | ")[1] for line in both[2:]] == [
+        "`synthetic`", "`whole_real_p5`", "`whole_real_p10`", "`whole_real`", "`contained_p5`",
+        "`contained_p10`", "`contained`", "`real_p5`", "`real_p10`", "`real`"]
 
 
 def test_scores_made_at_another_threshold_or_size_are_stale(tmp_path):
