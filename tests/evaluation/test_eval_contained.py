@@ -1,30 +1,14 @@
 """tools/evaluate.py --suppress-contained: HANDS.SUPPRESS_CONTAINED applied to a results file."""
 
-import importlib.util
 import json
-from pathlib import Path
+from functools import partial
 
-import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
+from test_eval_tool import box as tool_box
+from test_eval_tool import load_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-TOOL = ROOT / "tools" / "evaluate.py"
 H, W = 20, 20
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location("evaluate_tool", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def box(y0, y1, x0, x1):
-    a = np.zeros((H, W), dtype=np.uint8, order="F")
-    a[y0:y1, x0:x1] = 1
-    r = mask_utils.encode(a)
-    return {"size": r["size"], "counts": r["counts"].decode()}
+box = partial(tool_box, shape=(H, W))
 
 
 def write_case(tmp_path):

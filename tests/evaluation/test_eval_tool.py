@@ -29,8 +29,8 @@ def load_tool():
     return module
 
 
-def box(y0, y1, x0, x1):
-    a = np.zeros((H, W), dtype=np.uint8, order="F")
+def box(y0, y1, x0, x1, shape=(H, W)):
+    a = np.zeros(shape, dtype=np.uint8, order="F")
     a[y0:y1, x0:x1] = 1
     r = mask_utils.encode(a)
     return {"size": r["size"], "counts": r["counts"].decode()}
