@@ -9,21 +9,19 @@ running the model again.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ..runtime.hands import contained
+from ..runtime.hands import contained, is_contained_fraction
 from .errors import EvaluationInputError
 from .results_io import Prediction
 
 
 def check_contained_fraction(fraction: float) -> None:
     """Raise ``EvaluationInputError`` unless ``fraction`` is a number in [0, 1] (0: off)."""
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
-            math.isfinite(fraction) and 0.0 <= fraction <= 1.0):
+    if not is_contained_fraction(fraction):
         raise EvaluationInputError(f"the contained fraction must be a number in [0, 1] "
                                    f"(0: off), got {fraction!r}")
 

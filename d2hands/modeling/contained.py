@@ -9,12 +9,10 @@ or TorchScript export keep the same hands.
 
 from __future__ import annotations
 
-import math
-
 from torch import nn
 
 from ..errors import ConfigError
-from ..runtime.hands import Hands
+from ..runtime.hands import Hands, is_contained_fraction
 
 
 def contained_fraction(cfg) -> float:
@@ -25,8 +23,7 @@ def contained_fraction(cfg) -> float:
 
     """
     value = cfg.get("HANDS", {}).get("SUPPRESS_CONTAINED", 0.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and 0.0 <= value <= 1.0):
+    if not is_contained_fraction(value):
         raise ConfigError(f"HANDS.SUPPRESS_CONTAINED must be a number in [0, 1] (0.0: off), "
                           f"got {value!r}")
     return float(value)

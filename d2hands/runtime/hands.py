@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +117,16 @@ class Hands:
                             "segmentation": {"size": rle["size"],
                                              "counts": rle["counts"].decode("ascii")}})
         return results
+
+
+def is_contained_fraction(value) -> bool:
+    """Whether ``value`` is a valid ``HANDS.SUPPRESS_CONTAINED``: a number in [0, 1] (0: off).
+
+    The one check behind the config's and the evaluation's errors, kept here so that the
+    evaluation can make it without importing torch.
+    """
+    return (not isinstance(value, bool) and isinstance(value, (int, float))
+            and math.isfinite(value) and 0.0 <= value <= 1.0)
 
 
 def contained(masks: np.ndarray, scores: np.ndarray, fraction: float) -> np.ndarray:

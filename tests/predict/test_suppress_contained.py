@@ -109,6 +109,29 @@ def test_the_predictor_keeps_no_hand_inside_higher_scoring_ones(real_data):
     assert dropped >= 1  # at 0.05 the default model repeats itself somewhere
 
 
+@pytest.mark.parametrize(("value", "valid"), [
+    (0, True), (0.0, True), (0.6, True), (1, True), (1.0, True),
+    (-0.1, False), (1.5, False), (float("nan"), False), (float("inf"), False),
+    (True, False), ("0.6", False), (None, False)])
+def test_one_check_decides_what_a_fraction_is(value, valid):
+    from d2hands.errors import ConfigError
+    from d2hands.evaluation.contained_results import check_contained_fraction
+    from d2hands.evaluation.errors import EvaluationInputError
+    from d2hands.modeling.contained import contained_fraction
+    from d2hands.runtime.hands import is_contained_fraction
+
+    assert is_contained_fraction(value) is valid
+    cfg = {"HANDS": {"SUPPRESS_CONTAINED": value}}
+    if valid:
+        assert contained_fraction(cfg) == float(value)
+        check_contained_fraction(value)
+    else:
+        with pytest.raises(ConfigError):
+            contained_fraction(cfg)
+        with pytest.raises(EvaluationInputError, match=r"must be a number in \[0, 1\]"):
+            check_contained_fraction(value)
+
+
 def test_a_fraction_outside_0_to_1_is_refused_by_name(tmp_path):
     from d2hands import HandsPredictor
     from d2hands.errors import ConfigError
