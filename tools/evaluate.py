@@ -153,7 +153,9 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str
             parser.error(f"{(extra or args.opts)[0]} needs a model: --config-file/--weights")
         if args.save_vis and not args.image_root:
             parser.error("--save-vis needs --image-root DIR (the images to draw on)")
-        if not 0.0 <= args.suppress_contained <= 1.0:  # also false for nan
+        from d2hands.runtime.hands import is_contained_fraction
+
+        if not is_contained_fraction(args.suppress_contained):
             parser.error(f"--suppress-contained must be in [0, 1] (0: off), "
                          f"got {args.suppress_contained}")
     if args.masks is not None and args.images is None:
