@@ -28,6 +28,7 @@ ROWS = {
     "distractors": "whole_real + 0-3 non-hand cut-outs pasted like the hands, 4 blend modes",
     "distractor_shapes": "distractors without skin-coloured blobs (fist-like): shapes only",
     "match_light": "whole_real + pasted hands' light moved 0-60% towards their surroundings",
+    "shapes_light": "distractor_shapes + pasted hands' light matched (match_light's range)",
     "hard_negatives": "whole_real + hand-free crops next to the real20 hands (x5), no label",
     "held": "distractor_shapes on renders whose hands hold things half the time "
             "(--held-objects 0.5)",
@@ -126,6 +127,9 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
                 '["blob", "silhouette"]']
     if row == "match_light":  # less pasted-looking hands (issue 36)
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
+                "[0.0, 0.6]"]
+    if row == "shapes_light":  # match_light cut own25's and multi's false detections (issue 36)
+        return [*row_args("distractor_shapes", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
                 "[0.0, 0.6]"]
     if row == "hard_negatives":  # what sits beside a hand (sleeve, arm, objects) is not one
         real20 = json.loads(register(out))[0]

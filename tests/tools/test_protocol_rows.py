@@ -82,6 +82,16 @@ def test_the_close_ups_row_adds_a_tenth_of_close_up_pastes(tmp_path):
     assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
 
 
+def test_the_shapes_light_row_matches_the_light_of_the_best_recipe(tmp_path):
+    args = protocol_rows.row_args("shapes_light", tmp_path, 3000, 2)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.MATCH_LIGHT) == [0.0, 0.6]
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
+    assert args[:-2] == protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 2)
+    light = protocol_rows.row_args("match_light", tmp_path, 3000, 2)
+    assert args[-2:] == light[-2:]  # the same light range as the row it combines
+
+
 def test_held_renders_of_another_probability_are_refused(tmp_path):
     (tmp_path / "photo_held").mkdir()
     (tmp_path / "photo_held" / "run.json").write_text(json.dumps({"held_objects": 0.5}))
