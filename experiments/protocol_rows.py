@@ -33,6 +33,7 @@ ROWS = {
     "held": "distractor_shapes on renders whose hands hold things half the time "
             "(--held-objects 0.5)",
     "whole_more": "distractor_shapes with the whole real photos x15 (instead of x5)",
+    "more_distractors": "distractor_shapes with 2-6 distractors per composite (instead of 0-3)",
     "large_hands": "distractor_shapes with pasted hands (and distractors) up to 0.9 of the image "
                    "height (was 0.6)",
     "close_ups": "distractor_shapes with one paste in ten (hands and distractors) a close-up, "
@@ -62,6 +63,9 @@ EVAL_ONLY = {
 }
 # whole_more: real20 kept whole x15, so that whole photos are ~40% of a session's images, not ~18%
 WHOLE_MORE = 15.0
+# more_distractors: distractors per composite, min and max (distractor_shapes: 0-3, about as
+# many as the 1-3 hands); more non-hands than hands, so that looking pasted says less
+MORE_DISTRACTORS = (2, 6)
 # large_hands: the largest pasted cut-out's box (hands and distractors alike), as a fraction
 # of the canvas height (default 0.6)
 LARGE_HANDS = 0.9
@@ -142,6 +146,9 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "whole_more":  # the mix of whole photos and composites (issue 36)
         return with_opts(row_args("distractor_shapes", out, steps, seed), {
             "DATASETS.REPLICATION": f'[["real20", 10.0], ["real20_comp", {WHOLE_MORE}]]'})
+    if row == "more_distractors":  # own25's false detections: salient non-hands (issue 36)
+        return with_opts(row_args("distractor_shapes", out, steps, seed), {
+            "HANDS.COMPOSITE.DISTRACTORS": f"{list(MORE_DISTRACTORS)}"})
     if row == "large_hands":  # close-ups: missed or split into parts (own25 79, 81, 82)
         return [*row_args("distractor_shapes", out, steps, seed), "HANDS.COMPOSITE.HAND_SIZE",
                 f"[0.15, {LARGE_HANDS}]"]

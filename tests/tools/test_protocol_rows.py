@@ -66,6 +66,16 @@ def test_the_whole_more_row_changes_only_the_whole_photos_share(tmp_path):
                         '[["real20", 10.0], ["real20_comp", 15.0]]')]
 
 
+def test_the_more_distractors_row_changes_only_the_distractor_count(tmp_path):
+    shapes = protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
+    more = protocol_rows.row_args("more_distractors", tmp_path, 3000, 0)
+    changed = [(a, b) for a, b in zip(shapes, more, strict=True) if a != b]
+    assert changed == [("[0, 3]", "[2, 6]")]
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(more), freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTORS) == [2, 6]
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
+
+
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
