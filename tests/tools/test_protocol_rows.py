@@ -76,6 +76,16 @@ def test_the_more_distractors_row_changes_only_the_distractor_count(tmp_path):
     assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
 
 
+def test_the_long_decay_row_doubles_the_steps_and_decays_the_lr(tmp_path):
+    shapes = protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
+    long = protocol_rows.row_args("long_decay", tmp_path, 3000, 0)
+    at = long.index("--lr")
+    assert long[at:at + 2] == ["--lr", "0.005,0.005,0.005,0.0015,0.0005"]
+    rest = long[:at] + long[at + 2:]
+    changed = [(a, b) for a, b in zip(shapes, rest, strict=True) if a != b]
+    assert changed == [("600", "1200")]  # 3000 / 5 sessions, doubled
+
+
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
