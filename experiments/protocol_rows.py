@@ -36,6 +36,8 @@ ROWS = {
     "more_distractors": "distractor_shapes with 2-6 distractors per composite (instead of 0-3)",
     "long_decay": "distractor_shapes for twice the protocol's steps, its lr decayed over the "
                   "last two sessions (0.005 x 3, 0.0015, 0.0005)",
+    "solids": "long_decay with a third kind of distractor: shaded solids of any colour "
+              "(fruit-, crate-, cup-like objects)",
     "large_hands": "distractor_shapes with pasted hands (and distractors) up to 0.9 of the image "
                    "height (was 0.6)",
     "close_ups": "distractor_shapes with one paste in ten (hands and distractors) a close-up, "
@@ -161,6 +163,9 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
         args[at + 1] = str(LONG_STEPS * int(args[at + 1]))
         args[at:at] = ["--lr", ",".join(str(lr) for lr in LONG_LR)]
         return args
+    if row == "solids":  # long_decay's own25 false detections: a fire picture, a crate, an apple
+        return [*row_args("long_decay", out, steps, seed), "HANDS.COMPOSITE.DISTRACTOR_KINDS",
+                '["blob", "silhouette", "solid"]']
     if row == "large_hands":  # close-ups: missed or split into parts (own25 79, 81, 82)
         return [*row_args("distractor_shapes", out, steps, seed), "HANDS.COMPOSITE.HAND_SIZE",
                 f"[0.15, {LARGE_HANDS}]"]

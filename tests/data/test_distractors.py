@@ -99,3 +99,19 @@ def test_a_compositor_with_distractors_only_makes_negatives():
 def test_unusable_distractor_settings_name_their_key(changes, words):
     with pytest.raises(CompositeConfigError, match=words):
         exact_settings(**changes)
+
+
+def test_solid_distractors_are_shaded_objects_of_many_colours():
+    rng = np.random.default_rng(4)
+    flat = OneBackground((120, 120, 120))  # a flat texture: all variation is the shading's
+    hues = []
+    for _ in range(30):
+        cut = make_distractor(rng, flat, Bank([solid_hand(COLOURS[0])]), ("solid",))
+        assert not cut.label.any() and cut.alpha.max() == 1.0
+        inside = cut.bgr[cut.alpha > 0.5].astype(float)
+        assert inside.std(axis=0).max() > 5, "lit like a solid, not flat"
+        mean = inside.mean(axis=0)
+        hues.append(np.degrees(np.arctan2(np.sqrt(3) * (mean[1] - mean[0]),
+                                          2 * mean[2] - mean[1] - mean[0])) % 360)
+    spread = np.sort(hues)
+    assert np.diff(np.concatenate([spread, [spread[0] + 360]])).max() < 120, "many hues"

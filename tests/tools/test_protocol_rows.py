@@ -86,6 +86,13 @@ def test_the_long_decay_row_doubles_the_steps_and_decays_the_lr(tmp_path):
     assert changed == [("600", "1200")]  # 3000 / 5 sessions, doubled
 
 
+def test_the_solids_row_adds_shaded_solids_to_the_best_recipe(tmp_path):
+    args = protocol_rows.row_args("solids", tmp_path, 3000, 1)
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette", "solid"]
+    assert args[:-2] == protocol_rows.row_args("long_decay", tmp_path, 3000, 1)
+
+
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)

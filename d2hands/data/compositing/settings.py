@@ -8,7 +8,8 @@ from dataclasses import dataclass, fields
 from ...errors import HandsError
 
 BLEND_MODES = ("none", "feather", "gaussian", "poisson")  # see paste.paste
-DISTRACTOR_KINDS = ("blob", "silhouette", "skin blob")  # see distractors.make_distractor
+DISTRACTOR_KINDS = ("blob", "silhouette", "skin blob")  # the default; see distractors.py
+KNOWN_DISTRACTOR_KINDS = (*DISTRACTOR_KINDS, "solid")  # solid: opt-in (issue 36)
 
 
 class CompositeConfigError(HandsError):
@@ -130,10 +131,10 @@ def _problems(s: CompositeSettings) -> list[str]:
     if not 0.0 <= s.outside < 0.5:
         problems.append(f"OUTSIDE is the largest share of a hand outside the frame, in [0, 0.5),"
                         f" got {s.outside}")
-    unknown = [k for k in s.distractor_kinds if k not in DISTRACTOR_KINDS]
+    unknown = [k for k in s.distractor_kinds if k not in KNOWN_DISTRACTOR_KINDS]
     if unknown or not s.distractor_kinds:
-        problems.append(f"DISTRACTOR_KINDS lists one or more of {list(DISTRACTOR_KINDS)}, got "
-                        f"{list(s.distractor_kinds)}")
+        problems.append(f"DISTRACTOR_KINDS lists one or more of "
+                        f"{list(KNOWN_DISTRACTOR_KINDS)}, got {list(s.distractor_kinds)}")
     if not 0.0 <= s.match_light[0] <= s.match_light[1] <= 1.0:
         problems.append(f"MATCH_LIGHT needs 0 <= low <= high <= 1, got {list(s.match_light)}")
     for name in ("rotation", "blur_sigma", "noise_sigma", "jpeg_quality"):
