@@ -164,8 +164,8 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
         args[at:at] = ["--lr", ",".join(str(lr) for lr in LONG_LR)]
         return args
     if row == "solids":  # long_decay's own25 false detections: a fire picture, a crate, an apple
-        return [*row_args("long_decay", out, steps, seed), "HANDS.COMPOSITE.DISTRACTOR_KINDS",
-                '["blob", "silhouette", "solid"]']
+        return with_opts(row_args("long_decay", out, steps, seed), {
+            "HANDS.COMPOSITE.DISTRACTOR_KINDS": '["blob", "silhouette", "solid"]'})
     if row == "large_hands":  # close-ups: missed or split into parts (own25 79, 81, 82)
         return [*row_args("distractor_shapes", out, steps, seed), "HANDS.COMPOSITE.HAND_SIZE",
                 f"[0.15, {LARGE_HANDS}]"]

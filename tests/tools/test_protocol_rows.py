@@ -87,10 +87,12 @@ def test_the_long_decay_row_doubles_the_steps_and_decays_the_lr(tmp_path):
 
 
 def test_the_solids_row_adds_shaded_solids_to_the_best_recipe(tmp_path):
+    long = protocol_rows.row_args("long_decay", tmp_path, 3000, 1)
     args = protocol_rows.row_args("solids", tmp_path, 3000, 1)
+    changed = [(a, b) for a, b in zip(long, args, strict=True) if a != b]
+    assert changed == [('["blob", "silhouette"]', '["blob", "silhouette", "solid"]')]
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette", "solid"]
-    assert args[:-2] == protocol_rows.row_args("long_decay", tmp_path, 3000, 1)
 
 
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):

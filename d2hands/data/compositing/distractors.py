@@ -61,8 +61,8 @@ def shade_solid(texture: np.ndarray, shape: np.ndarray, rng: np.random.Generator
     its normals tilt outwards at the rim; the light comes from a random direction in front.
     """
     distance = cv2.distanceTransform(shape.astype(np.uint8), cv2.DIST_L2, 5)
-    depth = distance / max(float(distance.max()), 1.0)
-    height = np.sqrt(np.clip(1.0 - (1.0 - depth) ** 2, 0.0, 1.0)) * max(float(distance.max()), 1)
+    peak = max(float(distance.max()), 1.0)
+    height = np.sqrt(np.clip(1.0 - (1.0 - distance / peak) ** 2, 0.0, 1.0)) * peak
     height = cv2.GaussianBlur(height.astype(np.float32), (0, 0), 1.5)  # no distance-map streaks
     gy, gx = np.gradient(height)
     normals = np.dstack([-gx, -gy, np.ones_like(height)])
