@@ -49,10 +49,12 @@ ROWS = {
     "mined": "whole_real + crops of whole_real's false detections on real20 (same seed, x5)",
     "synthetic": "lsj without a real photo: renders on procedural backgrounds (licence-clean)",
     "synthetic_fast": "synthetic with a 64-channel FPN (half the exported cost)",
+    "synthetic_long": "synthetic_fast with long_decay's levers that need no photo: 0-3 "
+                      "distractor shapes, 4 blend modes, 6,000 steps with the lr decayed",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
 # Rows without a real training photo: the real-photo curve's 0 (issue 36).
-NO_REAL_ROWS = ("synthetic", "synthetic_fast", "mediapipe")
+NO_REAL_ROWS = ("synthetic", "synthetic_fast", "synthetic_long", "mediapipe")
 # Rows built on another row's trained model at the same seed (20 photos only).
 TEACHERS = {"mined": "whole_real"}
 # Rows that train nothing (experiments/protocol_reuse.py): row -> (the row whose trained run
@@ -80,6 +82,11 @@ LARGE_HANDS = 0.9
 # close_ups: the share of pastes drawn from the close-up size range (its default, 0.6-0.95);
 # every other size loses a tenth of its share, where large_hands' wider range took 40%
 CLOSE_UPS = 0.1
+# distractors: 0-3 non-hand cut-outs per composite, pasted with 4 blend modes (Dwibedi et al.);
+# distractor_shapes: the same without the skin-coloured blobs
+DISTRACTORS = ["HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
+               "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
+SHAPES = [*DISTRACTORS, "HANDS.COMPOSITE.DISTRACTOR_KINDS", '["blob", "silhouette"]']
 MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
 
 
@@ -120,6 +127,8 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "HANDS.COMPOSITE.BACKGROUNDS", '["procedural"]', "HANDS.SCALE_JITTER.ENABLED", "True"]
     if row == "synthetic_fast":  # the exported path's 2x speed target (docs/BENCHMARKS.md)
         return [*row_args("synthetic", out, steps, seed), "MODEL.FPN.OUT_CHANNELS", "64"]
+    if row == "synthetic_long":  # a default model to ship: the best recipe, less the photos
+        return longer([*row_args("synthetic_fast", out, steps, seed), *SHAPES])
     renders = "paper" if row in ("paper_rep", "paper_conv") else "photo"
     args = chain + (["--conventional"] if row == "paper_conv" else []) + base + [
         "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",
@@ -130,13 +139,11 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "DATASETS.TRAIN": f'("{renders}", "real20", "real20_comp")',
             "DATASETS.REPLICATION": '[["real20", 10.0], ["real20_comp", 5.0]]'})
     if row == "distractors":  # Dwibedi et al. 2017: what looks pasted is not always a hand
-        return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
-                "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
+        return [*row_args("whole_real", out, steps, seed), *DISTRACTORS]
     if row in EVAL_ONLY:  # trains nothing: the weights are its source row's (protocol_reuse)
         return row_args(EVAL_ONLY[row][0], out, steps, seed)
     if row == "distractor_shapes":  # distractors lost fists; a skin blob looks like a fist
-        return [*row_args("distractors", out, steps, seed), "HANDS.COMPOSITE.DISTRACTOR_KINDS",
-                '["blob", "silhouette"]']
+        return [*row_args("distractors", out, steps, seed), *SHAPES[len(DISTRACTORS):]]
     if row == "match_light":  # less pasted-looking hands (issue 36)
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
                 "[0.0, 0.6]"]
@@ -158,11 +165,7 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
         return with_opts(row_args("distractor_shapes", out, steps, seed), {
             "HANDS.COMPOSITE.DISTRACTORS": f"{list(MORE_DISTRACTORS)}"})
     if row == "long_decay":  # one of the last two sessions is nearly always chosen
-        args = row_args("distractor_shapes", out, steps, seed)
-        at = args.index("--iters")
-        args[at + 1] = str(LONG_STEPS * int(args[at + 1]))
-        args[at:at] = ["--lr", ",".join(str(lr) for lr in LONG_LR)]
-        return args
+        return longer(row_args("distractor_shapes", out, steps, seed))
     if row == "solids":  # long_decay's own25 false detections: a fire picture, a crate, an apple
         return with_opts(row_args("long_decay", out, steps, seed), {
             "HANDS.COMPOSITE.DISTRACTOR_KINDS": '["blob", "silhouette", "solid"]'})
@@ -200,6 +203,15 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "--lr", ",".join([str(lr)] * 4 + [str(lr / 5)]),
             "--session-data", "last=real20_comp:1"]
         args[args.index("HANDS.COMPOSITE.DATASETS") + 1] = '["photo", "real20", "real20_comp"]'
+    return args
+
+
+def longer(args: list[str]) -> list[str]:
+    """A chain's arguments with ``long_decay``'s schedule: more steps per session, lr decayed."""
+    args = list(args)
+    at = args.index("--iters")
+    args[at + 1] = str(LONG_STEPS * int(args[at + 1]))
+    args[at:at] = ["--lr", ",".join(str(lr) for lr in LONG_LR)]
     return args
 
 

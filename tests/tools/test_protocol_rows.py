@@ -95,6 +95,25 @@ def test_the_solids_row_adds_shaded_solids_to_the_best_recipe(tmp_path):
     assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette", "solid"]
 
 
+def test_the_synthetic_long_row_is_the_best_recipe_without_a_photo(tmp_path):
+    fast = protocol_rows.row_args("synthetic_fast", tmp_path, 3000, 2)
+    args = protocol_rows.row_args("synthetic_long", tmp_path, 3000, 2)
+    at = args.index("--lr")
+    assert args[at:at + 2] == ["--lr", "0.005,0.005,0.005,0.0015,0.0005"]
+    rest = args[:at] + args[at + 2:]
+    head = rest[:len(fast)]
+    assert [(a, b) for a, b in zip(fast, head, strict=True) if a != b] == [("600", "1200")]
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert tuple(cfg.DATASETS.TRAIN) == ("photo",)  # no real photo
+    assert cfg.MODEL.FPN.OUT_CHANNELS == 64
+    assert list(cfg.HANDS.COMPOSITE.BACKGROUNDS) == ["procedural"]
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTORS) == [0, 3]
+    assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
+    assert list(cfg.HANDS.COMPOSITE.BLEND_MODES) == ["none", "feather", "gaussian", "poisson"]
+    with pytest.raises(ValueError, match="no real photo"):
+        protocol_rows.row_args("synthetic_long", tmp_path, 3000, 2, photos=5)
+
+
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
