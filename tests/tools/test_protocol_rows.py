@@ -114,6 +114,16 @@ def test_the_synthetic_long_row_is_the_best_recipe_without_a_photo(tmp_path):
         protocol_rows.row_args("synthetic_long", tmp_path, 3000, 2, photos=5)
 
 
+def test_the_synthetic_close_row_adds_close_ups_to_the_default_recipe(tmp_path):
+    fast = protocol_rows.row_args("synthetic_fast", tmp_path, 3000, 0)
+    args = protocol_rows.row_args("synthetic_close", tmp_path, 3000, 0)
+    assert args[:len(fast)] == fast
+    assert args[len(fast):] == ["HANDS.COMPOSITE.CLOSE_UP_PROB", "0.1"]
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert cfg.HANDS.COMPOSITE.CLOSE_UP_PROB == pytest.approx(0.1)
+    assert tuple(cfg.DATASETS.TRAIN) == ("photo",)
+
+
 def test_the_large_hands_row_pastes_hands_up_to_nine_tenths_of_the_height(tmp_path):
     args = protocol_rows.row_args("large_hands", tmp_path, 3000, 0)
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
