@@ -89,7 +89,8 @@ CLOSE_UPS = 0.1
 # distractor_shapes: the same without the skin-coloured blobs
 DISTRACTORS = ["HANDS.COMPOSITE.DISTRACTORS", "[0, 3]",
                "HANDS.COMPOSITE.BLEND_MODES", '["none", "feather", "gaussian", "poisson"]']
-SHAPES = [*DISTRACTORS, "HANDS.COMPOSITE.DISTRACTOR_KINDS", '["blob", "silhouette"]']
+SHAPE_KINDS = ["HANDS.COMPOSITE.DISTRACTOR_KINDS", '["blob", "silhouette"]']
+SHAPES = [*DISTRACTORS, *SHAPE_KINDS]
 MINE_SCORE = 0.3  # below the chosen thresholds (0.8-0.9): near-misses are mined too
 
 
@@ -149,7 +150,7 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row in EVAL_ONLY:  # trains nothing: the weights are its source row's (protocol_reuse)
         return row_args(EVAL_ONLY[row][0], out, steps, seed)
     if row == "distractor_shapes":  # distractors lost fists; a skin blob looks like a fist
-        return [*row_args("distractors", out, steps, seed), *SHAPES[len(DISTRACTORS):]]
+        return [*row_args("distractors", out, steps, seed), *SHAPE_KINDS]
     if row == "match_light":  # less pasted-looking hands (issue 36)
         return [*row_args("whole_real", out, steps, seed), "HANDS.COMPOSITE.MATCH_LIGHT",
                 "[0.0, 0.6]"]
