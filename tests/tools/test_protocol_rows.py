@@ -76,12 +76,16 @@ def test_the_more_distractors_row_changes_only_the_distractor_count(tmp_path):
     assert list(cfg.HANDS.COMPOSITE.DISTRACTOR_KINDS) == ["blob", "silhouette"]
 
 
+def without_decayed_lr(args: list[str]) -> list[str]:
+    """``args`` less its ``--lr`` pair, which must be ``long_decay``'s decayed schedule."""
+    at = args.index("--lr")
+    assert args[at:at + 2] == ["--lr", "0.005,0.005,0.005,0.0015,0.0005"]
+    return args[:at] + args[at + 2:]
+
+
 def test_the_long_decay_row_doubles_the_steps_and_decays_the_lr(tmp_path):
     shapes = protocol_rows.row_args("distractor_shapes", tmp_path, 3000, 0)
-    long = protocol_rows.row_args("long_decay", tmp_path, 3000, 0)
-    at = long.index("--lr")
-    assert long[at:at + 2] == ["--lr", "0.005,0.005,0.005,0.0015,0.0005"]
-    rest = long[:at] + long[at + 2:]
+    rest = without_decayed_lr(protocol_rows.row_args("long_decay", tmp_path, 3000, 0))
     changed = [(a, b) for a, b in zip(shapes, rest, strict=True) if a != b]
     assert changed == [("600", "1200")]  # 3000 / 5 sessions, doubled
 
@@ -98,10 +102,7 @@ def test_the_solids_row_adds_shaded_solids_to_the_best_recipe(tmp_path):
 def test_the_synthetic_long_row_is_the_best_recipe_without_a_photo(tmp_path):
     fast = protocol_rows.row_args("synthetic_fast", tmp_path, 3000, 2)
     args = protocol_rows.row_args("synthetic_long", tmp_path, 3000, 2)
-    at = args.index("--lr")
-    assert args[at:at + 2] == ["--lr", "0.005,0.005,0.005,0.0015,0.0005"]
-    rest = args[:at] + args[at + 2:]
-    head = rest[:len(fast)]
+    head = without_decayed_lr(args)[:len(fast)]
     assert [(a, b) for a, b in zip(fast, head, strict=True) if a != b] == [("600", "1200")]
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert tuple(cfg.DATASETS.TRAIN) == ("photo",)  # no real photo
