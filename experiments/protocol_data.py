@@ -40,7 +40,15 @@ def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
                  "--preset", preset, *RENDER, *extra], log)
     if "photo_held" in looks:
         check_held_renders(out)
+    if "synthetic_hdri" in rows and not (hdri_dir(out) / "LICENSES.md").exists():
+        run([PY, "tools/fetch_backgrounds.py", "--source", "blender-hdri", "--output-dir",
+             hdri_dir(out)], log)
     prepare_real_sets(out, log)
+
+
+def hdri_dir(out: Path) -> Path:
+    """Views of Blender's CC0 HDRIs (``fetch_backgrounds.py --source blender-hdri``)."""
+    return out / "hdri"
 
 
 def check_held_renders(out: Path) -> None:

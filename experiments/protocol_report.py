@@ -103,7 +103,8 @@ def table(source: Path, held: str, rows: dict[str, str] = TABLES["recipes"],
 
 # Per-frame cost at 320 px on 2 cores (docs/BENCHMARKS.md, bench_predict_speed.py, 2026-12-05).
 SPEED = {"mask_rcnn": "105 / 147", "mediapipe": "23", "flip": "2 x 105 / 147 (two passes)",
-         **dict.fromkeys(("synthetic_fast", "synthetic_long", "synthetic_close"), "58 / 94")}
+         **dict.fromkeys(("synthetic_fast", "synthetic_long", "synthetic_close",
+                          "synthetic_hdri"), "58 / 94")}
 # The best recipe measured (docs/RESULTS.md, "Which targets hold"): the README's first row.
 BEST_RECIPE = "long_decay"
 # The real-photo curve's recipes: the one it was measured with (the best before long_decay), and

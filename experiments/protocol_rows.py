@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from protocol_data import REAL_PHOTOS, register
+from protocol_data import REAL_PHOTOS, hdri_dir, register
 
 CONFIG = "configs/hands_mnv2_fpn_cpu.yaml"
 SCHEDULE = "all,all,3+,4+,heads"
@@ -53,11 +53,13 @@ ROWS = {
                       "distractor shapes, 4 blend modes, 6,000 steps with the lr decayed",
     "synthetic_close": "synthetic_fast with one paste in ten a close-up (0.6-0.95 of the image "
                        "height): its misses on own25 are large hands",
+    "synthetic_hdri": "synthetic_fast with real scenes among the backgrounds: views of the 8 "
+                      "CC0 HDRIs bundled with Blender beside the procedural ones",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
 # Rows without a real training photo: the real-photo curve's 0 (issue 36).
 NO_REAL_ROWS = ("synthetic", "synthetic_fast", "synthetic_long", "synthetic_close",
-                "mediapipe")
+                "synthetic_hdri", "mediapipe")
 # Rows built on another row's trained model at the same seed (20 photos only).
 TEACHERS = {"mined": "whole_real"}
 # Rows that train nothing (experiments/protocol_reuse.py): row -> (the row whose trained run
@@ -136,6 +138,9 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
     if row == "synthetic_close":  # renders-only models miss own25's large, close hands
         return [*row_args("synthetic_fast", out, steps, seed),
                 "HANDS.COMPOSITE.CLOSE_UP_PROB", str(CLOSE_UPS)]
+    if row == "synthetic_hdri":  # renders-only models fire on sleeves and miss plain hands
+        return with_opts(row_args("synthetic_fast", out, steps, seed), {
+            "HANDS.COMPOSITE.BACKGROUNDS": json.dumps(["procedural", str(hdri_dir(out))])})
     renders = "paper" if row in ("paper_rep", "paper_conv") else "photo"
     args = chain + (["--conventional"] if row == "paper_conv" else []) + base + [
         "DATASETS.TRAIN", f'("{renders}", "real20")', "DATASETS.REPLICATION",
