@@ -46,6 +46,8 @@ def main(argv=None) -> list[Path]:
         source = args.hdri_dir or blender_hdri_dir()
         if not source.is_dir():
             raise UsageError(f"--hdri-dir {source} is not a folder")
+        if out.resolve() == source.resolve():
+            raise UsageError("--output-dir must not be the HDRI folder itself")
         written = write_views(source, out, args.views, args.seed)
     elif args.wheel is not None:
         if not args.wheel.is_file():

@@ -203,3 +203,14 @@ def test_an_eval_only_row_without_its_trained_source_is_one_error_line(tmp_path)
     (broken / "manifest.json").write_text("{not json")
     with pytest.raises(SystemExit, match="is not valid JSON"):
         protocol_reuse.reuse_run(tmp_path, "contained", 2, 20)
+
+
+def test_the_synthetic_hdri_row_adds_blenders_hdri_views_to_the_backgrounds(tmp_path):
+    fast = protocol_rows.row_args("synthetic_fast", tmp_path, 3000, 0)
+    args = protocol_rows.row_args("synthetic_hdri", tmp_path, 3000, 0)
+    changed = [i for i, (a, b) in enumerate(zip(fast, args, strict=True)) if a != b]
+    assert len(args) == len(fast) and len(changed) == 1
+    assert args[changed[0] - 1] == "HANDS.COMPOSITE.BACKGROUNDS"
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.BACKGROUNDS) == ["procedural", str(tmp_path / "hdri")]
+    assert "synthetic_hdri" in protocol_rows.NO_REAL_ROWS

@@ -81,3 +81,18 @@ def test_fetch_backgrounds_copies_the_listed_images_from_a_wheel(tmp_path):
                              "--wheel", str(out / "coffee.png")], capture_output=True, text=True,
                             env=tool_env())
     assert broken.returncode == 2 and broken.stderr.count("\n") == 1
+
+
+def test_fetch_backgrounds_cuts_views_of_blenders_hdris(tmp_path):
+    out = tmp_path / "hdri"
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_backgrounds.py"),
+                             "--source", "blender-hdri", "--views", "2", "--output-dir", str(out)],
+                            capture_output=True, text=True, env=tool_env())
+    assert result.returncode == 0, result.stderr
+    assert len(list(out.glob("*.png"))) == 16 and (out / "LICENSES.md").is_file()
+    for bad in (["--views", "0"], ["--wheel", str(tmp_path / "w.whl")]):
+        refused = subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_backgrounds.py"),
+                                  "--source", "blender-hdri", "--output-dir", str(tmp_path / "x"),
+                                  *bad], capture_output=True, text=True, env=tool_env())
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert not (tmp_path / "x").exists()
