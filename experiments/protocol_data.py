@@ -40,7 +40,7 @@ def prepare(out: Path, renders: int, log: Path, rows: list[str]) -> None:
                  "--preset", preset, *RENDER, *extra], log)
     if "photo_held" in looks:
         check_held_renders(out)
-    if "synthetic_hdri" in rows and not (hdri_dir(out) / "LICENSES.md").exists():
+    if {"synthetic_hdri", "long_hdri"} & set(rows) and not (hdri_dir(out) / "LICENSES.md").exists():
         run([PY, "tools/fetch_backgrounds.py", "--source", "blender-hdri", "--output-dir",
              hdri_dir(out)], log)
     prepare_real_sets(out, log)

@@ -55,6 +55,8 @@ ROWS = {
                        "height): its misses on own25 are large hands",
     "synthetic_hdri": "synthetic_fast with real scenes among the backgrounds: views of the 8 "
                       "CC0 HDRIs bundled with Blender beside the procedural ones",
+    "long_hdri": "long_decay with views of Blender's 8 CC0 HDRIs among the backgrounds (real "
+                 "scenes without hands: cars, furniture, fences, grass)",
     "mediapipe": "MediaPipe Hands 0.10.21 (hull masks)",
 }
 # Rows without a real training photo: the real-photo curve's 0 (issue 36).
@@ -178,6 +180,10 @@ def row_args(row: str, out: Path, steps: int, seed: int, photos: int = REAL_PHOT
             "HANDS.COMPOSITE.DISTRACTORS": f"{list(MORE_DISTRACTORS)}"})
     if row == "long_decay":  # one of the last two sessions is nearly always chosen
         return longer(row_args("distractor_shapes", out, steps, seed))
+    if row == "long_hdri":  # own25's false detections are salient real objects (issue 36)
+        return with_opts(row_args("long_decay", out, steps, seed), {
+            "HANDS.COMPOSITE.BACKGROUNDS": json.dumps(
+                ["procedural", "inpainted:real20", str(hdri_dir(out))])})
     if row == "solids":  # long_decay's own25 false detections: a fire picture, a crate, an apple
         return with_opts(row_args("long_decay", out, steps, seed), {
             "HANDS.COMPOSITE.DISTRACTOR_KINDS": '["blob", "silhouette", "solid"]'})

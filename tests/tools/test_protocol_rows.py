@@ -214,3 +214,13 @@ def test_the_synthetic_hdri_row_adds_blenders_hdri_views_to_the_backgrounds(tmp_
     cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
     assert list(cfg.HANDS.COMPOSITE.BACKGROUNDS) == ["procedural", str(tmp_path / "hdri")]
     assert "synthetic_hdri" in protocol_rows.NO_REAL_ROWS
+
+
+def test_the_long_hdri_row_adds_the_hdri_views_to_the_best_recipes_backgrounds(tmp_path):
+    best = protocol_rows.row_args("long_decay", tmp_path, 3000, 1)
+    args = protocol_rows.row_args("long_hdri", tmp_path, 3000, 1)
+    changed = [i for i, (a, b) in enumerate(zip(best, args, strict=True)) if a != b]
+    assert len(changed) == 1 and args[changed[0] - 1] == "HANDS.COMPOSITE.BACKGROUNDS"
+    cfg = build_cfg(protocol_rows.CONFIG, trailing_opts(args), freeze=False)
+    assert list(cfg.HANDS.COMPOSITE.BACKGROUNDS) == [
+        "procedural", "inpainted:real20", str(tmp_path / "hdri")]
