@@ -20,6 +20,7 @@ from d2hands.cli import ArgumentParser, run_cli
 from d2hands.data.compositing.hdri_views import blender_hdri_dir, write_views
 from d2hands.data.compositing.photo_collections import download_wheel, extract
 from d2hands.errors import UsageError
+from d2hands.io_utils import check_outputs_spare_inputs
 
 SOURCES = ("skimage", "blender-hdri")
 
@@ -46,8 +47,7 @@ def main(argv=None) -> list[Path]:
         source = args.hdri_dir or blender_hdri_dir()
         if not source.is_dir():
             raise UsageError(f"--hdri-dir {source} is not a folder")
-        if out.resolve() == source.resolve():
-            raise UsageError("--output-dir must not be the HDRI folder itself")
+        check_outputs_spare_inputs({"--output-dir": out}, {"--hdri-dir": source})
         written = write_views(source, out, args.views, args.seed)
     elif args.wheel is not None:
         if not args.wheel.is_file():
